@@ -1,0 +1,142 @@
+#include "events/base/config.hpp"
+
+#include <cstdlib>
+#include <fstream>
+#include <regex>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace furrsight::base {
+namespace {
+
+constexpr SettingSpec kSettings[] = {
+    {"database_url", "postgresql://furrsight_app@127.0.0.1:5432/furrsight",
+     "libpq URI the services connect with (the furrsight_app role: INSERT and SELECT on events)"},
+    {"admin_database_url", "",
+     "libpq URI for migrations and operator commands (owner of the schema); empty: database_url"},
+    {"redis_url", "redis://127.0.0.1:6379/0", "redis://host:port/db; Redis is an accelerator, never the truth"},
+    {"redis_channel_prefix", "furrsight", "prefix of every Redis pub/sub channel FurrSight uses"},
+    {"migrations_dir", "", "directory of numbered .sql files; empty: the migrations built into the binary"},
+    {"data_dir", ".furrsight", "project-local directory of the embedded PostgreSQL, Redis and blob storage"},
+    {"log_level", "info", "debug, info, warn or error"},
+    {"poll_interval_ms", "500",
+     "how often subscribers poll PostgreSQL when no Redis wake-up arrives (and always when Redis is down)"},
+};
+
+std::string Trim(std::string_view s) {
+  size_t b = s.find_first_not_of(" \t\r");
+  if (b == std::string_view::npos) return {};
+  size_t e = s.find_last_not_of(" \t\r");
+  return std::string(s.substr(b, e - b + 1));
+}
+
+}  // namespace
+
+std::span<const SettingSpec> AllSettings() { return kSettings; }
+
+const SettingSpec* FindSetting(std::string_view key) {
+  for (const auto& s : kSettings)
+    if (s.key == key) return &s;
+  return nullptr;
+}
+
+std::string EnvName(std::string_view key) {
+  std::string out = "FURRSIGHT_";
+  for (char c : key) out += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string FlagName(std::string_view key) {
+  std::string out = "--";
+  for (char c : key) out += c == '_' ? '-' : c;
+  return out;
+}
+
+std::string RedactUrl(std::string_view url) {
+  static const std::regex kUserInfo(R"(^([a-zA-Z][a-zA-Z0-9+.-]*://[^:/@]*):[^@/]*@)");
+  static const std::regex kKeyword(R"((password\s*=\s*)('[^']*'|\S+))");
+  std::string out = std::regex_replace(std::string(url), kUserInfo, "$1:***@");
+  return std::regex_replace(out, kKeyword, "$1***");
+}
+
+std::optional<std::string> Config::ProcessEnv(std::string_view name) {
+  const char* v = std::getenv(std::string(name).c_str());
+  if (v == nullptr) return std::nullopt;
+  return std::string(v);
+}
+
+Config Config::WithOverrides(const std::map<std::string, std::string>& values) {
+  Config config;
+  for (const auto& s : kSettings) config.values_[std::string(s.key)] = {std::string(s.default_value), "default"};
+  for (const auto& [k, v] : values) {
+    if (FindSetting(k) == nullptr) throw std::logic_error("Config::WithOverrides: unknown setting " + k);
+    config.values_[k] = {v, "flag"};
+  }
+  return config;
+}
+
+Result<Config> Config::Load(const std::optional<std::filesystem::path>& file,
+                            const std::map<std::string, std::string>& flags, const EnvLookup& env) {
+  Config config = WithOverrides({});
+
+  std::optional<std::filesystem::path> path = file;
+  if (!path) {
+    if (auto from_env = env("FURRSIGHT_CONFIG")) path = *from_env;
+    else if (std::filesystem::exists("furrsight.conf")) path = "furrsight.conf";
+  }
+  if (path) {
+    std::ifstream in(*path);
+    if (!in)
+      return Fail(ErrorCode::kInvalidArgument,
+                  fmt::format("cannot read config file {}: check the path given by --config or FURRSIGHT_CONFIG",
+                              path->string()));
+    std::string line;
+    int line_no = 0;
+    while (std::getline(in, line)) {
+      ++line_no;
+      std::string t = Trim(line);
+      if (t.empty() || t[0] == '#') continue;
+      size_t eq = t.find('=');
+      if (eq == std::string::npos)
+        return Fail(ErrorCode::kInvalidArgument,
+                    fmt::format("{}:{}: expected 'key = value', got '{}'", path->string(), line_no, t));
+      std::string key = Trim(t.substr(0, eq));
+      if (FindSetting(key) == nullptr)
+        return Fail(ErrorCode::kInvalidArgument,
+                    fmt::format("{}:{}: unknown setting '{}' (see 'furrsight config')", path->string(), line_no, key));
+      config.values_[key] = {Trim(t.substr(eq + 1)), "file"};
+    }
+  }
+  for (const auto& s : kSettings)
+    if (auto v = env(EnvName(s.key))) config.values_[std::string(s.key)] = {*v, "env"};
+  for (const auto& [k, v] : flags) {
+    if (FindSetting(k) == nullptr)
+      return Fail(ErrorCode::kInvalidArgument, fmt::format("unknown setting {}", FlagName(k)));
+    config.values_[k] = {v, "flag"};
+  }
+  return config;
+}
+
+const std::string& Config::Get(std::string_view key) const {
+  auto it = values_.find(key);
+  if (it == values_.end()) throw std::logic_error("Config::Get: undeclared setting " + std::string(key));
+  return it->second.text;
+}
+
+std::string_view Config::SourceOf(std::string_view key) const {
+  auto it = values_.find(key);
+  return it == values_.end() ? std::string_view("unknown") : it->second.source;
+}
+
+std::vector<std::string> Config::Describe() const {
+  std::vector<std::string> out;
+  for (const auto& s : kSettings) {
+    const Value& v = values_.at(std::string(s.key));
+    out.push_back(fmt::format("{:<22} = {:<50} ({}; env {}, flag {})", s.key, RedactUrl(v.text), v.source,
+                              EnvName(s.key), FlagName(s.key)));
+  }
+  return out;
+}
+
+}  // namespace furrsight::base

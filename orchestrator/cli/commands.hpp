@@ -1,0 +1,20 @@
+// The furrsight subcommands. Each takes the parsed Invocation and returns
+// the process exit code; main.cpp holds the command table.
+#pragma once
+
+#include "orchestrator/cli/command_line.hpp"
+
+namespace furrsight::orchestrator::cli {
+
+int RunMigrate(Invocation& inv);
+int RunConfig(Invocation& inv);
+int RunServicesRun(Invocation& inv);
+int RunDev(Invocation& inv);
+
+// Prints "furrsight: <message>" to stderr and returns kExitFailure.
+int ReportError(const base::Error& error);
+
+// The URL migrations and operator commands use: admin_database_url, or database_url.
+std::string AdminUrl(const base::Config& config);
+
+}  // namespace furrsight::orchestrator::cli

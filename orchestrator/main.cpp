@@ -1,0 +1,59 @@
+// The furrsight binary: the only place where components are wired together.
+#include <fmt/format.h>
+
+#include "events/base/log.hpp"
+#include "orchestrator/cli/command_line.hpp"
+#include "orchestrator/cli/commands.hpp"
+
+namespace cli = furrsight::orchestrator::cli;
+
+namespace {
+
+const std::vector<cli::CommandSpec>& Commands() {
+  static const std::vector<cli::CommandSpec> kCommands = {
+      {"dev", "",
+       "run everything on this machine: embedded PostgreSQL and Redis under data_dir, migrated",
+       {{"once", "", "check that the system is alive, print the summary and exit"},
+        {"fresh", "", "delete data_dir first and start over"}},
+       cli::RunDev},
+      {"migrate", "", "apply pending migrations in order (each in its own transaction)",
+       {{"status", "", "list applied and pending migrations instead"}},
+       cli::RunMigrate},
+      {"config", "", "show every setting, its value (passwords redacted) and where it came from", {},
+       cli::RunConfig},
+      {"services run", "-- COMMAND [ARGS...]",
+       "run COMMAND with a throwaway PostgreSQL and Redis (the test harness); stops them after",
+       {{"dir", "DIR", "directory for the servers (default: a new temporary directory)"},
+        {"keep", "", "keep the temporary directory afterwards"}},
+       cli::RunServicesRun},
+  };
+  return kCommands;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto parsed = cli::Parse(Commands(), argc, argv);
+  if (!parsed) {
+    fmt::print(stderr, "furrsight: {}\n", parsed.error().message);
+    return cli::kExitUsage;
+  }
+  if (!parsed->invocation) {
+    fmt::print("{}", parsed->help_text);
+    return cli::kExitOk;
+  }
+  cli::Invocation& inv = *parsed->invocation;
+  furrsight::base::log::Level level;
+  if (!furrsight::base::log::ParseLevel(inv.config.Get("log_level"), level)) {
+    fmt::print(stderr, "furrsight: log_level must be debug, info, warn or error, not '{}'\n",
+               inv.config.Get("log_level"));
+    return cli::kExitUsage;
+  }
+  furrsight::base::log::SetLevel(level);
+  try {
+    return inv.command->run(inv);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "furrsight {}: unexpected error: {}\n", inv.command->path, e.what());
+    return cli::kExitFailure;
+  }
+}
