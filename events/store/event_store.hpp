@@ -1,0 +1,143 @@
+// EventStore: append to and read from the `events` table, the only source of
+// truth (migrations/0001_event_store.sql).
+//
+// Append is ONE SQL statement in autocommit mode: it checks every stream's
+// expected version, refuses a re-sent batch as a duplicate, computes the new
+// versions and inserts, all at once. Being the first (and only) write of its
+// transaction is what makes the (tx_id, global_position) read order safe for
+// per-stream order (ARCHITECTURE.md, invariant 4). It returns only after
+// COMMIT (invariant 3); then it tells the Notifier (Redis), whose failure
+// never fails the append (invariant 5).
+//
+// Thread-safe: each call leases its own connection from the pool.
+#pragma once
+
+#include <limits>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "events/base/error.hpp"
+#include "events/store/event.hpp"
+#include "events/store/pg_pool.hpp"
+
+namespace furrsight::events {
+
+class ExpectedVersion {
+ public:
+  static ExpectedVersion Any() { return ExpectedVersion(std::nullopt); }
+  static ExpectedVersion NoStream() { return ExpectedVersion(0); }
+  static ExpectedVersion Exactly(std::int64_t version) { return ExpectedVersion(version); }
+
+  bool is_any() const { return !value_; }
+  std::int64_t value() const { return value_.value_or(-1); }
+  std::string ToString() const;  // "any", "no_stream" or the number
+
+ private:
+  explicit ExpectedVersion(std::optional<std::int64_t> v) : value_(v) {}
+  std::optional<std::int64_t> value_;  // 0: the stream must not exist yet
+};
+
+struct StreamExpectation {
+  std::string stream_id;
+  ExpectedVersion expected;
+};
+
+struct AppendedEvent {
+  std::string event_id;
+  std::string stream_id;
+  std::int64_t stream_version = 0;
+  LogPosition position;
+};
+
+struct AppendResult {
+  std::vector<AppendedEvent> events;  // in the order given
+  bool duplicate = false;             // the same event ids were appended before; nothing new was written
+};
+
+struct AppendOptions {
+  // Extra Redis channels to wake (beside the all-events and per-category
+  // ones), e.g. "jobs:SCRAPE_URL" for workers of that job type.
+  std::vector<std::string> wake_channels;
+};
+
+// Told about every committed append. Implementations must not throw and
+// must not block for long (Redis publication is one).
+class Notifier {
+ public:
+  virtual ~Notifier() = default;
+  virtual void Appended(const AppendResult& result, std::span<const NewEvent> events,
+                        const AppendOptions& options) = 0;
+};
+
+enum class Direction { kForward, kBackward };
+
+struct ReadFilter {
+  std::vector<std::string> categories;  // empty: all
+  std::vector<std::string> types;       // empty: all
+};
+
+class EventStore {
+ public:
+  explicit EventStore(PgPool& pool, Notifier* notifier = nullptr);
+
+  // Statements every pooled connection prepares (pass to PgPool).
+  static void PrepareStatements(pqxx::connection& conn);
+
+  // Appends `events` atomically. Every stream written must meet its
+  // expectation (streams not listed: any). A kConflict error carries a
+  // VersionConflict naming the stream, expected and actual version.
+  base::Result<AppendResult> Append(std::span<const StreamExpectation> expectations, std::span<const NewEvent> events,
+                                    const AppendOptions& options = {});
+  base::Result<AppendResult> Append(const std::string& stream_id, ExpectedVersion expected,
+                                    std::span<const NewEvent> events, const AppendOptions& options = {});
+
+  // One stream, from `from_version` (inclusive) in `direction`.
+  base::Result<std::vector<RecordedEvent>> ReadStream(
+      const std::string& stream_id, std::int64_t from_version = 1, Direction direction = Direction::kForward,
+      int limit = 1000);
+  // The whole log after `after`, in gap-free order: only events whose
+  // transaction id is below the oldest running transaction are returned, so
+  // a later read never finds an event that sorts before one returned now.
+  base::Result<std::vector<RecordedEvent>> ReadAll(const LogPosition& after, const ReadFilter& filter = {},
+                                                   int limit = 1000);
+  // Current version of a stream (0: it does not exist).
+  base::Result<std::int64_t> StreamVersion(const std::string& stream_id);
+  // The last readable position of the log (zero when empty), and how many
+  // readable events lie after `after`.
+  base::Result<LogPosition> Head();
+  base::Result<std::int64_t> CountAfter(const LogPosition& after);
+
+  PgPool& pool() { return pool_; }
+
+ private:
+  base::Result<AppendResult> AppendOnce(std::span<const StreamExpectation> expectations,
+                                        std::span<const NewEvent> events, bool& retry);
+
+  PgPool& pool_;
+  Notifier* notifier_;
+};
+
+// Checks the shape of an event before it goes to PostgreSQL (ids, names,
+// metadata of invariant 8); the database checks the same again.
+base::Result<void> ValidateNewEvent(const NewEvent& event);
+
+// Runs the append statement inside the caller's transaction `tx`, which
+// must not have written anything before (see the header comment). For tests
+// that hold transactions open and for callers that commit themselves;
+// EventStore::Append is the normal path.
+base::Result<AppendResult> AppendInTransaction(pqxx::transaction_base& tx,
+                                               std::span<const StreamExpectation> expectations,
+                                               std::span<const NewEvent> events);
+
+// Parses one row of the events table as selected by kEventColumns.
+RecordedEvent ParseEventRow(const pqxx::row& row);
+
+inline constexpr std::string_view kEventColumns = R"~(
+  global_position, tx_id::text, event_id::text, stream_id, stream_category, stream_version, event_type,
+  schema_version, payload::text, metadata::text,
+  to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+  (extract(epoch FROM recorded_at) * 1000000)::bigint)~";
+
+}  // namespace furrsight::events

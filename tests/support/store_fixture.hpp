@@ -1,0 +1,49 @@
+// A gtest fixture for tests of the event store: a fresh migrated database,
+// a connection pool as the service role, and an EventStore over it.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <pqxx/pqxx>
+
+#include "events/base/uuid.hpp"
+#include "events/store/event_store.hpp"
+#include "tests/support/test_database.hpp"
+
+namespace furrsight::testing {
+
+inline events::NewEvent TestEvent(const std::string& stream_id, const std::string& type = "PairNoteAdded",
+                                  const std::string& payload = R"({"note":"fluffy"})") {
+  events::NewEvent e;
+  e.event_id = base::NewUuid();
+  e.stream_id = stream_id;
+  e.type = type;
+  e.payload_json = payload;
+  e.metadata = {"user:test", "corr-" + e.event_id.substr(0, 8), "cmd-" + e.event_id.substr(0, 8), "test"};
+  return e;
+}
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db_ = TestDatabase::Create(Label());
+    pool_ = std::make_unique<events::PgPool>(db_->ServiceUrl(), 16, events::EventStore::PrepareStatements);
+    store_ = std::make_unique<events::EventStore>(*pool_);
+  }
+
+  virtual std::string Label() const { return "store"; }
+
+  long long CountEvents() {
+    pqxx::connection conn(db_->AdminUrl());
+    pqxx::read_transaction tx(conn);
+    return tx.exec("SELECT count(*) FROM events")[0][0].as<long long>();
+  }
+
+  std::unique_ptr<TestDatabase> db_;
+  std::unique_ptr<events::PgPool> pool_;
+  std::unique_ptr<events::EventStore> store_;
+};
+
+}  // namespace furrsight::testing
