@@ -79,7 +79,7 @@ LIMIT $3)~";
 inline constexpr std::string_view kStreamVersion =
     "SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1";
 inline constexpr std::string_view kHead = R"~(
-SELECT tx_id::text, global_position FROM events
+SELECT tx_id::text AS tx_id_text, global_position FROM events
 WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot())
 ORDER BY tx_id DESC, global_position DESC LIMIT 1)~";
 inline constexpr std::string_view kCountAfter = R"~(
@@ -312,6 +312,11 @@ base::Result<AppendResult> EventStore::AppendOnce(std::span<const StreamExpectat
       }
       retry = true;
       return Fail(ErrorCode::kConflict, "append: concurrent appends kept winning the race; try again");
+    } catch (const pqxx::deadlock_detected&) {
+      // Two batches wrote the same streams in opposite orders; nothing was
+      // committed, so trying again is safe.
+      retry = true;
+      return Fail(ErrorCode::kConflict, "append: deadlocked with a concurrent append; try again");
     } catch (const pqxx::data_exception& e) {
       return Fail(ErrorCode::kInvalidArgument, fmt::format("append refused: {}", e.what()));
     } catch (const pqxx::integrity_constraint_violation& e) {

@@ -134,9 +134,11 @@ base::Result<AppendResult> AppendInTransaction(pqxx::transaction_base& tx,
 // Parses one row of the events table as selected by kEventColumns.
 RecordedEvent ParseEventRow(const pqxx::row& row);
 
+// The text casts are aliased: an output column named like an input column
+// would be what ORDER BY sorts by (tx_id as text puts "1000" before "729").
 inline constexpr std::string_view kEventColumns = R"~(
-  global_position, tx_id::text, event_id::text, stream_id, stream_category, stream_version, event_type,
-  schema_version, payload::text, metadata::text,
+  global_position, tx_id::text AS tx_id_text, event_id::text AS event_id_text, stream_id, stream_category,
+  stream_version, event_type, schema_version, payload::text AS payload_text, metadata::text AS metadata_text,
   to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
   (extract(epoch FROM recorded_at) * 1000000)::bigint)~";
 

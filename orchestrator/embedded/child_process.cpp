@@ -49,6 +49,10 @@ int DecodeStatus(int status) {
   sigprocmask(SIG_SETMASK, &none, nullptr);
   for (const auto& [k, v] : o.extra_env) setenv(k.c_str(), v.c_str(), 1);
   execvp(argv[0], argv.data());
+  // Only async-signal-safe calls here: write(2), not stdio.
+  const char* reason = std::strerror(errno);
+  for (const char* part : {"furrsight: cannot run ", static_cast<const char*>(argv[0]), ": ", reason, "\n"})
+    if (::write(STDERR_FILENO, part, std::strlen(part)) < 0) break;
   _exit(127);
 }
 
