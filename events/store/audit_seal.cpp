@@ -29,9 +29,10 @@ FROM jsonb_to_recordset($1::jsonb) AS x(audit_seq bigint, global_position bigint
                                         chain_hash text))~";
 
 inline constexpr std::string_view kSealedEvents = R"~(
-SELECT a.audit_seq, encode(a.event_hash, 'hex'), encode(a.chain_hash, 'hex'), a.global_position, e.event_id IS NULL,
-       {}
-FROM audit_seal a LEFT JOIN events e ON e.global_position = a.global_position
+SELECT a.audit_seq, encode(a.event_hash, 'hex'), encode(a.chain_hash, 'hex'), a.global_position,
+       ev.event_id_text IS NULL, ev.*
+FROM audit_seal a
+LEFT JOIN LATERAL (SELECT {} FROM events WHERE events.global_position = a.global_position) ev ON true
 WHERE a.audit_seq > $1 ORDER BY a.audit_seq LIMIT $2)~";
 
 Digest Chain(const Digest& previous, const Digest& event_hash) {

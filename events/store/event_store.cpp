@@ -76,6 +76,16 @@ WHERE stream_category = ANY(string_to_array($5, ','))
 ORDER BY tx_id, global_position
 LIMIT $3)~";
 
+inline constexpr std::string_view kReadLast = R"~(
+SELECT * FROM (
+  SELECT {} FROM events
+  WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot())
+    AND ($2 = '' OR stream_category = ANY(string_to_array($2, ',')))
+    AND ($3 = '' OR event_type = ANY(string_to_array($3, ',')))
+  ORDER BY tx_id DESC, global_position DESC
+  LIMIT $1) last
+ORDER BY tx_id_text::xid8, global_position)~";
+
 inline constexpr std::string_view kStreamVersion =
     "SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1";
 inline constexpr std::string_view kHead = R"~(
@@ -352,6 +362,22 @@ base::Result<std::vector<RecordedEvent>> EventStore::ReadAll(const LogPosition& 
                             ? tx.exec_prepared("fs_read_all", tx_id, after.global_position, limit, Join(filter.types))
                             : tx.exec_prepared("fs_read_categories", tx_id, after.global_position, limit,
                                                Join(filter.types), Join(filter.categories));
+    std::vector<RecordedEvent> out;
+    out.reserve(rows.size());
+    for (const auto& r : rows) out.push_back(ParseEventRow(r));
+    return out;
+  });
+}
+
+base::Result<std::vector<RecordedEvent>> EventStore::ReadLast(const ReadFilter& filter, int limit) {
+  static const std::regex kCategory("^[a-z][a-z0-9_]*$");
+  static const std::regex kType("^[A-Z][A-Za-z0-9]*$");
+  if (auto ok = ValidateNames(filter.categories, kCategory, "category"); !ok) return std::unexpected(ok.error());
+  if (auto ok = ValidateNames(filter.types, kType, "event type"); !ok) return std::unexpected(ok.error());
+  return WithConnection(pool_, "read log tail", [&](pqxx::connection& conn) -> base::Result<std::vector<RecordedEvent>> {
+    pqxx::nontransaction tx(conn);
+    auto rows = tx.exec_params(fmt::format(fmt::runtime(kReadLast), kEventColumns), limit, Join(filter.categories),
+                               Join(filter.types));
     std::vector<RecordedEvent> out;
     out.reserve(rows.size());
     for (const auto& r : rows) out.push_back(ParseEventRow(r));

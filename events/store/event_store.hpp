@@ -102,6 +102,8 @@ class EventStore {
   // a later read never finds an event that sorts before one returned now.
   base::Result<std::vector<RecordedEvent>> ReadAll(const LogPosition& after, const ReadFilter& filter = {},
                                                    int limit = 1000);
+  // The last `limit` readable events matching `filter`, in log order.
+  base::Result<std::vector<RecordedEvent>> ReadLast(const ReadFilter& filter, int limit);
   // Current version of a stream (0: it does not exist).
   base::Result<std::int64_t> StreamVersion(const std::string& stream_id);
   // The last readable position of the log (zero when empty), and how many

@@ -10,6 +10,11 @@ int RunMigrate(Invocation& inv);
 int RunConfig(Invocation& inv);
 int RunServicesRun(Invocation& inv);
 int RunDev(Invocation& inv);
+int RunEventsTail(Invocation& inv);
+int RunEventsShow(Invocation& inv);
+int RunAuditSeal(Invocation& inv);
+int RunAuditVerify(Invocation& inv);
+int RunAuditHead(Invocation& inv);
 
 // Prints "furrsight: <message>" to stderr and returns kExitFailure.
 int ReportError(const base::Error& error);
