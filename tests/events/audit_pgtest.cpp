@@ -23,6 +23,7 @@ class AuditTest : public testing::StoreTest {
       EXPECT_TRUE(store_->Append(e.stream_id, ExpectedVersion::Any(), std::vector{e}).has_value());
       ids.push_back(e.event_id);
     }
+    WaitReadable();
     return ids;
   }
 

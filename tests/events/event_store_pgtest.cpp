@@ -158,6 +158,7 @@ TEST_F(EventStoreTest, ReadsStreamForwardAndBackwardAndLogByCategoryAndType) {
                              std::vector{TestEvent("pair-s", "PairProposed"), TestEvent("pair-s", "PairVerified"),
                                          TestEvent("pair-s", "PairNoteAdded")}));
   ASSERT_TRUE(store_->Append("job-s", ExpectedVersion::Any(), std::vector{TestEvent("job-s", "JobRequested")}));
+  WaitReadable();
 
   auto back = store_->ReadStream("pair-s", std::numeric_limits<std::int64_t>::max(), Direction::kBackward, 2);
   ASSERT_TRUE(back.has_value());

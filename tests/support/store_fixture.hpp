@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
 #include <pqxx/pqxx>
@@ -39,6 +40,19 @@ class StoreTest : public ::testing::Test {
     pqxx::connection conn(db_->AdminUrl());
     pqxx::read_transaction tx(conn);
     return tx.exec("SELECT count(*) FROM events")[0][0].as<long long>();
+  }
+
+  // Waits until every committed event is readable in log order. Readers see
+  // only events below the oldest running transaction of the whole cluster,
+  // and other suites write to the same cluster at the same time.
+  void WaitReadable() {
+    const long long total = CountEvents();
+    for (int i = 0; i < 3000; ++i) {
+      auto readable = store_->CountAfter({});
+      if (readable && *readable == total) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    FAIL() << "committed events did not become readable within 30 s";
   }
 
   std::unique_ptr<TestDatabase> db_;
