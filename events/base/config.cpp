@@ -1,5 +1,6 @@
 #include "events/base/config.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <regex>
@@ -20,8 +21,8 @@ constexpr SettingSpec kSettings[] = {
     {"migrations_dir", "", "directory of numbered .sql files; empty: the migrations built into the binary"},
     {"data_dir", ".furrsight", "project-local directory of the embedded PostgreSQL, Redis and blob storage"},
     {"log_level", "info", "debug, info, warn or error"},
-    {"poll_interval_ms", "500",
-     "how often subscribers poll PostgreSQL when no Redis wake-up arrives (and always when Redis is down)"},
+    {"poll_interval_ms", "250",
+     "how often subscribers poll PostgreSQL when no Redis wake-up arrives (and always when Redis is down)", true},
 };
 
 std::string Trim(std::string_view s) {
@@ -115,6 +116,16 @@ Result<Config> Config::Load(const std::optional<std::filesystem::path>& file,
       return Fail(ErrorCode::kInvalidArgument, fmt::format("unknown setting {}", FlagName(k)));
     config.values_[k] = {v, "flag"};
   }
+  for (const auto& s : kSettings) {
+    if (!s.positive_integer) continue;
+    const Value& v = config.values_.at(std::string(s.key));
+    bool ok = !v.text.empty() && v.text.size() < 10 &&
+              std::all_of(v.text.begin(), v.text.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+              std::stoi(v.text) > 0;
+    if (!ok)
+      return Fail(ErrorCode::kInvalidArgument, fmt::format("{} must be a whole number above 0, not '{}' (from {})",
+                                                           s.key, v.text, v.source));
+  }
   return config;
 }
 
@@ -123,6 +134,8 @@ const std::string& Config::Get(std::string_view key) const {
   if (it == values_.end()) throw std::logic_error("Config::Get: undeclared setting " + std::string(key));
   return it->second.text;
 }
+
+int Config::GetInt(std::string_view key) const { return std::stoi(Get(key)); }
 
 std::string_view Config::SourceOf(std::string_view key) const {
   auto it = values_.find(key);

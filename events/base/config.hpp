@@ -24,6 +24,7 @@ struct SettingSpec {
   std::string_view key;            // snake_case; flag is --key-with-dashes, env FURRSIGHT_KEY
   std::string_view default_value;
   std::string_view help;
+  bool positive_integer = false;  // the value must be a whole number > 0
 };
 
 // All settings FurrSight knows.
@@ -52,6 +53,7 @@ class Config {
   static Config WithOverrides(const std::map<std::string, std::string>& values);
 
   const std::string& Get(std::string_view key) const;  // key must be declared
+  int GetInt(std::string_view key) const;              // a positive_integer setting
   std::string_view SourceOf(std::string_view key) const;  // default|file|env|flag
 
   // One line per setting: key, redacted value, where it came from.

@@ -27,7 +27,7 @@ std::unique_ptr<events::RedisWaker> StoreContext::MakeWaker(const events::ReadFi
 }
 
 std::chrono::milliseconds StoreContext::poll_interval() const {
-  return std::chrono::milliseconds(std::stoi(config.Get("poll_interval_ms")));
+  return std::chrono::milliseconds(config.GetInt("poll_interval_ms"));
 }
 
 }  // namespace furrsight::orchestrator::cli

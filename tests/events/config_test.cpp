@@ -81,6 +81,18 @@ TEST(RedactUrl, HidesUserInfoPasswordAndKeywordPassword) {
   EXPECT_EQ(RedactUrl("host=h password=secret dbname=x"), "host=h password=*** dbname=x");
 }
 
+TEST(Config, NumericSettingMustBeAPositiveNumber) {
+  auto bad = Config::Load(std::nullopt, {{"poll_interval_ms", "soon"}}, FakeEnv({}));
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().message.find("poll_interval_ms must be a whole number"), std::string::npos);
+  auto zero = Config::Load(std::nullopt, {}, FakeEnv({{"FURRSIGHT_POLL_INTERVAL_MS", "0"}}));
+  ASSERT_FALSE(zero.has_value());
+  EXPECT_NE(zero.error().message.find("from env"), std::string::npos) << zero.error().message;
+  auto ok = Config::Load(std::nullopt, {{"poll_interval_ms", "40"}}, FakeEnv({}));
+  ASSERT_TRUE(ok.has_value());
+  EXPECT_EQ(ok->GetInt("poll_interval_ms"), 40);
+}
+
 TEST(Config, NamesFollowOneConvention) {
   EXPECT_EQ(EnvName("database_url"), "FURRSIGHT_DATABASE_URL");
   EXPECT_EQ(FlagName("database_url"), "--database-url");
