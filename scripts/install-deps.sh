@@ -3,7 +3,6 @@
 # and only those that are missing. Fast (a dpkg query) when all are present.
 #
 #   scripts/install-deps.sh            build + test + run packages
-#   scripts/install-deps.sh --browser  also Chromium and Node.js (browser tests)
 set -euo pipefail
 
 packages=(
@@ -20,9 +19,6 @@ packages=(
   # tools used by tests and benchmarks
   curl procps
 )
-if [[ "${1:-}" == "--browser" ]]; then
-  packages+=(chromium nodejs npm)
-fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -44,6 +40,4 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 "${sudo_cmd[@]}" apt-get update -qq
 "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-# Debian's postgresql package starts a system cluster; FurrSight runs its own.
-if command -v systemctl >/dev/null && systemctl is-active --quiet postgresql 2>/dev/null; then :; fi
 echo "install-deps: done"
