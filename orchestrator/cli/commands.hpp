@@ -15,6 +15,11 @@ int RunEventsShow(Invocation& inv);
 int RunAuditSeal(Invocation& inv);
 int RunAuditVerify(Invocation& inv);
 int RunAuditHead(Invocation& inv);
+int RunProjectionsStatus(Invocation& inv);
+int RunProjectionsRun(Invocation& inv);
+int RunProjectionsRebuild(Invocation& inv);
+int RunProjectionsSwitch(Invocation& inv);
+int RunProjectionsDrop(Invocation& inv);
 
 // Prints "furrsight: <message>" to stderr and returns kExitFailure.
 int ReportError(const base::Error& error);

@@ -1,0 +1,27 @@
+-- Projection bookkeeping (projections/generations.cpp).
+--
+-- Each build of a projection is a generation with a schema of its own
+-- ("<name>_g<generation>") holding its tables. The checkpoint is written in
+-- the same transaction as the table changes, so each event takes effect
+-- exactly once. Readers use views in `public` named after the tables; a
+-- switch re-points them at another generation in one transaction.
+
+CREATE TABLE projection_generations (
+  name                text NOT NULL,
+  generation          integer NOT NULL CHECK (generation >= 1),
+  version             integer NOT NULL,
+  schema_name         text NOT NULL UNIQUE,
+  state               text NOT NULL CHECK (state IN ('building', 'live', 'retired', 'snapshot')),
+  checkpoint_tx       xid8 NOT NULL DEFAULT '0',
+  checkpoint_position bigint NOT NULL DEFAULT 0,
+  events_applied      bigint NOT NULL DEFAULT 0,
+  last_event_at       timestamptz,
+  until_position      bigint,
+  until_time          timestamptz,
+  created_at          timestamptz NOT NULL DEFAULT now(),
+  updated_at          timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (name, generation)
+);
+CREATE UNIQUE INDEX projection_generations_one_live ON projection_generations (name) WHERE state = 'live';
+
+GRANT SELECT ON projection_generations TO furrsight_app;

@@ -1,0 +1,196 @@
+// furrsight projections status / run / rebuild / switch / drop: the read
+// models, for operators.
+#include <atomic>
+#include <chrono>
+#include <csignal>
+
+#include <fmt/format.h>
+#include <pqxx/pqxx>
+
+#include "events/base/log.hpp"
+#include "orchestrator/cli/commands.hpp"
+#include "orchestrator/cli/store_context.hpp"
+#include "projections/generations.hpp"
+#include "projections/projector.hpp"
+#include "projections/registry.hpp"
+
+namespace furrsight::orchestrator::cli {
+namespace {
+
+std::atomic<bool> g_stop{false};
+void OnStop(int) { g_stop = true; }
+
+base::Result<const projections::Projection*> NamedProjection(const Invocation& inv) {
+  if (inv.args.empty())
+    return base::Fail(base::ErrorCode::kInvalidArgument, "name a projection; see 'furrsight projections status'");
+  const auto* p = projections::FindProjection(inv.args[0]);
+  if (p == nullptr) {
+    std::string names;
+    for (const auto& q : projections::AllProjections()) names += (names.empty() ? "" : ", ") + std::string(q->name());
+    return base::Fail(base::ErrorCode::kInvalidArgument,
+                      fmt::format("no projection named '{}'; known: {}", inv.args[0], names));
+  }
+  return p;
+}
+
+base::Result<int> GenerationArg(const Invocation& inv) {
+  if (inv.args.size() < 2)
+    return base::Fail(base::ErrorCode::kInvalidArgument, "name the generation too, e.g. 'furrsight projections drop furrsight 1'");
+  try {
+    return std::stoi(inv.args[1]);
+  } catch (const std::exception&) {
+    return base::Fail(base::ErrorCode::kInvalidArgument, fmt::format("generation must be a number, not '{}'", inv.args[1]));
+  }
+}
+
+}  // namespace
+
+int RunProjectionsStatus(Invocation& inv) {
+  StoreContext ctx(inv.config);
+  pqxx::connection conn(AdminUrl(inv.config));
+  auto generations = projections::ListGenerations(conn);
+  if (!generations) return ReportError(generations.error());
+  auto head = ctx.store->Head();
+  if (!head) return ReportError(head.error());
+  fmt::print("{:<12} {:>4} {:>7} {:<9} {:>12} {:>12} {:>10}  {}\n", "projection", "gen", "version", "state",
+             "checkpoint", "lag events", "applied", "last event at");
+  for (const auto& g : *generations) {
+    auto lag = ctx.store->CountAfter(g.checkpoint);
+    fmt::print("{:<12} {:>4} {:>7} {:<9} {:>12} {:>12} {:>10}  {}\n", g.name, g.generation, g.version, g.state,
+               g.checkpoint.global_position, lag ? std::to_string(*lag) : "?", g.events_applied,
+               g.last_event_at.empty() ? "-" : g.last_event_at);
+  }
+  for (const auto& p : projections::AllProjections()) {
+    bool live = false;
+    for (const auto& g : *generations) live |= g.name == p->name() && g.state == "live";
+    if (!live) fmt::print("{:<12} (no generation yet: 'furrsight projections run' creates one)\n", p->name());
+    for (const auto& g : *generations)
+      if (g.name == p->name() && g.state == "live" && g.version != p->version())
+        fmt::print("{}: live generation {} was built by version {}, this furrsight has version {}: run "
+                   "'furrsight projections rebuild {}'\n",
+                   p->name(), g.generation, g.version, p->version(), p->name());
+  }
+  fmt::print("log head: position {}\n", head->global_position);
+  return kExitOk;
+}
+
+int RunProjectionsRun(Invocation& inv) {
+  std::signal(SIGINT, OnStop);
+  std::signal(SIGTERM, OnStop);
+  StoreContext ctx(inv.config);
+  std::vector<const projections::Projection*> selected;
+  if (inv.args.empty()) {
+    for (const auto& p : projections::AllProjections()) selected.push_back(p.get());
+  } else {
+    auto p = NamedProjection(inv);
+    if (!p) return ReportError(p.error());
+    selected.push_back(*p);
+  }
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (const auto* p : selected)
+    threads.emplace_back([&, p] {
+      auto waker = ctx.MakeWaker(p->filter());
+      projections::Projector projector(AdminUrl(inv.config), *ctx.store, waker.get(), *p,
+                                       {.poll_interval = ctx.poll_interval()});
+      if (auto ok = projector.Run(g_stop); !ok) {
+        base::log::Error("projector stopped", {{"projection", std::string(p->name())}, {"error", ok.error().message}});
+        ++failures;
+        g_stop = true;
+      }
+    });
+  for (auto& t : threads) t.join();
+  return failures > 0 ? kExitFailure : kExitOk;
+}
+
+int RunProjectionsRebuild(Invocation& inv) {
+  auto p = NamedProjection(inv);
+  if (!p) return ReportError(p.error());
+  StoreContext ctx(inv.config);
+  pqxx::connection conn(AdminUrl(inv.config));
+  projections::ProjectorOptions options;
+  std::optional<std::string> into = inv.Option("into");
+  if (auto until = inv.Option("until")) {
+    if (!into) {
+      fmt::print(stderr, "furrsight: --until needs --into SCHEMA (a snapshot never replaces the live model)\n");
+      return kExitUsage;
+    }
+    bool numeric = !until->empty() && std::all_of(until->begin(), until->end(), ::isdigit);
+    if (numeric) {
+      options.until_position = std::stoll(*until);
+    } else {
+      pqxx::nontransaction tx(conn);
+      try {
+        options.until_time_us =
+            tx.exec_params("SELECT (extract(epoch FROM $1::timestamptz) * 1000000)::bigint", *until)[0][0].as<std::int64_t>();
+      } catch (const std::exception&) {
+        fmt::print(stderr, "furrsight: --until takes a log position (a number) or a time like 2026-11-22T10:00:00Z\n");
+        return kExitUsage;
+      }
+    }
+  } else if (into) {
+    fmt::print(stderr, "furrsight: --into goes with --until (a snapshot of the past)\n");
+    return kExitUsage;
+  }
+  auto generation = projections::CreateGeneration(conn, **p, into ? "snapshot" : "building", into);
+  if (!generation) return ReportError(generation.error());
+  fmt::print(stderr, "building {} generation {} in schema {} ...\n", (*p)->name(), generation->generation, generation->schema);
+
+  projections::Projector projector(AdminUrl(inv.config), *ctx.store, nullptr, **p, options);
+  const auto started = std::chrono::steady_clock::now();
+  auto last_report = started;
+  std::int64_t total = 0;
+  // Catch up until (almost) nothing is left, then switch.
+  for (int pass = 0;; ++pass) {
+    auto applied = projector.CatchUp(generation->generation, [&](const projections::CatchUpProgress& pr) {
+      auto now = std::chrono::steady_clock::now();
+      if (now - last_report < std::chrono::seconds(1)) return;
+      last_report = now;
+      double secs = std::chrono::duration<double>(now - started).count();
+      double rate = (total + pr.applied) / std::max(secs, 1e-3);
+      fmt::print(stderr, "  {} events applied, {:.0f} events/s, {} to go, ETA {:.0f} s\n", total + pr.applied, rate,
+                 pr.remaining, pr.remaining / std::max(rate, 1.0));
+    });
+    if (!applied) return ReportError(applied.error());
+    total += *applied;
+    if (*applied == 0 || pass > 20 || into) break;
+  }
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  fmt::print("{} events applied in {:.1f} s ({:.0f} events/s)\n", total, secs, total / std::max(secs, 1e-3));
+  if (into) {
+    fmt::print("snapshot ready: query schema {} (the live model is untouched)\n", generation->schema);
+    return kExitOk;
+  }
+  if (inv.Flag("no-switch")) {
+    fmt::print("built; switch with 'furrsight projections switch {} {}'\n", (*p)->name(), generation->generation);
+    return kExitOk;
+  }
+  if (auto ok = projections::Switch(conn, **p, generation->generation); !ok) return ReportError(ok.error());
+  fmt::print("switched: readers now see generation {}; the old one stays until 'furrsight projections drop'\n",
+             generation->generation);
+  return kExitOk;
+}
+
+int RunProjectionsSwitch(Invocation& inv) {
+  auto p = NamedProjection(inv);
+  if (!p) return ReportError(p.error());
+  auto generation = GenerationArg(inv);
+  if (!generation) return ReportError(generation.error());
+  pqxx::connection conn(AdminUrl(inv.config));
+  if (auto ok = projections::Switch(conn, **p, *generation); !ok) return ReportError(ok.error());
+  fmt::print("switched {} to generation {}\n", (*p)->name(), *generation);
+  return kExitOk;
+}
+
+int RunProjectionsDrop(Invocation& inv) {
+  auto p = NamedProjection(inv);
+  if (!p) return ReportError(p.error());
+  auto generation = GenerationArg(inv);
+  if (!generation) return ReportError(generation.error());
+  pqxx::connection conn(AdminUrl(inv.config));
+  if (auto ok = projections::DropGeneration(conn, (*p)->name(), *generation); !ok) return ReportError(ok.error());
+  fmt::print("dropped {} generation {}\n", (*p)->name(), *generation);
+  return kExitOk;
+}
+
+}  // namespace furrsight::orchestrator::cli

@@ -1,0 +1,22 @@
+// The FurrSight read model (seed 000): jobs, dog_breeds, grooming_services,
+// grooming_pairs, pair_service_link — columns, types, defaults and keys as
+// the seed gives them, plus the columns the system needs (versions for
+// If-Match, analysis, job counters), all derived from events.
+#pragma once
+
+#include "projections/projection.hpp"
+
+namespace furrsight::projections {
+
+class FurrSightProjection final : public Projection {
+ public:
+  std::string_view name() const override { return "furrsight"; }
+  int version() const override { return 1; }
+  events::ReadFilter filter() const override;
+  std::vector<std::string> tables() const override;
+  std::string schema_sql() const override;
+  void Prepare(pqxx::connection_base& conn) const override;
+  void Apply(pqxx::transaction_base& tx, const events::RecordedEvent& event) const override;
+};
+
+}  // namespace furrsight::projections

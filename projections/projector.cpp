@@ -1,0 +1,169 @@
+#include "projections/projector.hpp"
+
+#include <thread>
+
+#include <fmt/format.h>
+#include <pqxx/pqxx>
+
+#include "events/base/log.hpp"
+#include "events/store/subscription.hpp"
+
+namespace furrsight::projections {
+namespace {
+
+using base::ErrorCode;
+using base::Fail;
+namespace log = base::log;
+
+// Advances the checkpoint only from where this projector read it: a second
+// writer (which the advisory lock should prevent) would find 0 rows and roll back.
+inline constexpr std::string_view kAdvanceCheckpoint = R"~(
+UPDATE public.projection_generations
+SET checkpoint_tx = $3::xid8, checkpoint_position = $4, events_applied = events_applied + $5,
+    last_event_at = to_timestamp($6::double precision / 1000000), updated_at = now()
+WHERE name = $1 AND generation = $2 AND checkpoint_tx = $7::xid8 AND checkpoint_position = $8)~";
+
+inline constexpr std::string_view kTryLock = "SELECT pg_try_advisory_lock(hashtext('furrsight.projector.' || $1))";
+
+constexpr auto kStandbyRetry = std::chrono::milliseconds(500);
+
+bool PastUntil(const ProjectorOptions& o, const events::RecordedEvent& e) {
+  return (o.until_position && e.position.global_position > *o.until_position) ||
+         (o.until_time_us && e.recorded_at_us > *o.until_time_us);
+}
+
+}  // namespace
+
+Projector::Projector(std::string admin_url, events::EventStore& store, events::RedisWaker* waker,
+                     const Projection& projection, ProjectorOptions options)
+    : admin_url_(std::move(admin_url)), store_(store), waker_(waker), projection_(projection), options_(options) {}
+
+Projector::~Projector() = default;
+
+base::Result<void> Projector::Connect(const std::string& schema) {
+  if (conn_ && conn_->is_open() && conn_schema_ == schema) return {};
+  try {
+    conn_ = std::make_unique<pqxx::connection>(admin_url_);
+    pqxx::nontransaction tx(*conn_);
+    tx.exec("SET search_path TO " + tx.quote_name(schema) + ", public");
+    tx.commit();
+    projection_.Prepare(*conn_);
+    conn_schema_ = schema;
+    return {};
+  } catch (const std::exception& e) {
+    conn_.reset();
+    return Fail(ErrorCode::kUnavailable, fmt::format("projector {}: cannot connect: {}", projection_.name(), e.what()));
+  }
+}
+
+base::Result<std::int64_t> Projector::ApplyBatch(const Generation& generation,
+                                                 const std::vector<events::RecordedEvent>& batch,
+                                                 events::LogPosition& checkpoint) {
+  if (batch.empty()) return 0;
+  try {
+    pqxx::work tx(*conn_);
+    for (const auto& e : batch) projection_.Apply(tx, e);
+    const auto& last = batch.back();
+    auto updated = tx.exec_params(std::string(kAdvanceCheckpoint), generation.name, generation.generation,
+                                  std::to_string(last.position.tx_id), last.position.global_position,
+                                  static_cast<std::int64_t>(batch.size()), last.recorded_at_us,
+                                  std::to_string(checkpoint.tx_id), checkpoint.global_position);
+    if (updated.affected_rows() != 1)
+      return Fail(ErrorCode::kConflict, fmt::format("projector {}: generation {} was advanced by another process",
+                                                    generation.name, generation.generation));
+    tx.commit();
+    checkpoint = last.position;
+    return static_cast<std::int64_t>(batch.size());
+  } catch (const pqxx::broken_connection& e) {
+    conn_.reset();
+    return Fail(ErrorCode::kUnavailable, fmt::format("projector {}: lost PostgreSQL: {}", generation.name, e.what()));
+  } catch (const pqxx::sql_error& e) {
+    return Fail(ErrorCode::kInternal, fmt::format("projector {}: applying up to position {} failed: {} [{}]",
+                                                  generation.name, batch.back().position.global_position, e.what(),
+                                                  e.sqlstate()));
+  }
+}
+
+base::Result<std::int64_t> Projector::CatchUp(int generation_number,
+                                              const std::function<void(const CatchUpProgress&)>& progress) {
+  pqxx::connection meta(admin_url_);
+  auto generation = LoadGeneration(meta, projection_.name(), generation_number);
+  if (!generation) return std::unexpected(generation.error());
+  if (auto ok = Connect(generation->schema); !ok) return std::unexpected(ok.error());
+  events::LogPosition checkpoint = generation->checkpoint;
+  std::int64_t applied = 0;
+  for (;;) {
+    auto batch = store_.ReadAll(checkpoint, projection_.filter(), options_.batch_size);
+    if (!batch) return std::unexpected(batch.error());
+    size_t keep = 0;
+    while (keep < batch->size() && !PastUntil(options_, (*batch)[keep])) ++keep;
+    bool reached_until = keep < batch->size();
+    batch->resize(keep);
+    auto n = ApplyBatch(*generation, *batch, checkpoint);
+    if (!n) return std::unexpected(n.error());
+    applied += *n;
+    if (progress && *n > 0) {
+      auto remaining = store_.CountAfter(checkpoint);
+      progress({applied, remaining.value_or(0)});
+    }
+    if (reached_until || static_cast<int>(batch->size()) < options_.batch_size) return applied;
+  }
+}
+
+base::Result<void> Projector::Run(const std::atomic<bool>& stop) {
+  const std::string name(projection_.name());
+  // Standby until this process holds the projection's lock.
+  while (!stop) {
+    try {
+      if (!lock_conn_ || !lock_conn_->is_open()) lock_conn_ = std::make_unique<pqxx::connection>(admin_url_);
+      pqxx::nontransaction tx(*lock_conn_);
+      if (tx.exec_params(std::string(kTryLock), name)[0][0].as<bool>()) break;
+    } catch (const std::exception& e) {
+      lock_conn_.reset();
+      log::Warn("projector cannot reach PostgreSQL; retrying", {{"projection", name}, {"error", e.what()}});
+    }
+    std::this_thread::sleep_for(kStandbyRetry);
+  }
+  if (stop) return {};
+  active_ = true;
+  log::Info("projector active", {{"projection", name}, {"version", projection_.version()}});
+
+  while (!stop) {
+    pqxx::connection meta(admin_url_);
+    auto live = EnsureLive(meta, projection_);
+    if (!live) return std::unexpected(live.error());
+    if (auto ok = Connect(live->schema); !ok) return std::unexpected(ok.error());
+    events::Subscription sub(store_, waker_,
+                             {.from = live->checkpoint, .filter = projection_.filter(),
+                              .batch_size = options_.batch_size, .poll_interval = options_.poll_interval});
+    events::LogPosition checkpoint = live->checkpoint;
+    // Follow the live generation until it is switched or we are stopped.
+    while (!stop) {
+      auto batch = sub.Next(options_.poll_interval);
+      if (!batch) {
+        log::Warn("projector read failed; retrying", {{"projection", name}, {"error", batch.error().message}});
+        std::this_thread::sleep_for(options_.poll_interval);
+        break;
+      }
+      auto n = ApplyBatch(*live, *batch, checkpoint);
+      if (!n) {
+        log::Warn("projector apply failed; retrying from the checkpoint",
+                  {{"projection", name}, {"error", n.error().message}});
+        std::this_thread::sleep_for(options_.poll_interval);
+        break;
+      }
+      if (batch->empty()) {
+        auto now_live = LoadLive(meta, name);
+        if (now_live && *now_live && (*now_live)->generation != live->generation) {
+          log::Info("projector follows the switched generation",
+                    {{"projection", name}, {"generation", (*now_live)->generation}});
+          break;
+        }
+      }
+    }
+  }
+  active_ = false;
+  return {};
+}
+
+}  // namespace furrsight::projections

@@ -1,0 +1,22 @@
+// A generated history for projection tests and benchmarks: breeds, services,
+// pairs through their whole curation life, and jobs through theirs — every
+// event type the read models handle — appended in batches, deterministically
+// from a seed.
+#pragma once
+
+#include <cstdint>
+
+#include "events/store/event_store.hpp"
+
+namespace furrsight::testing {
+
+struct HistoryOptions {
+  std::int64_t events = 10000;  // at least this many
+  std::uint32_t seed = 1;
+  int batch = 100;              // events per append
+};
+
+// Appends the history; returns how many events were appended.
+std::int64_t GenerateHistory(events::EventStore& store, const HistoryOptions& options);
+
+}  // namespace furrsight::testing
