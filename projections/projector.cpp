@@ -26,6 +26,7 @@ WHERE name = $1 AND generation = $2 AND checkpoint_tx = $7::xid8 AND checkpoint_
 inline constexpr std::string_view kTryLock = "SELECT pg_try_advisory_lock(hashtext('furrsight.projector.' || $1))";
 
 constexpr auto kStandbyRetry = std::chrono::milliseconds(500);
+constexpr auto kSwitchCheckEvery = std::chrono::seconds(1);
 
 bool PastUntil(const ProjectorOptions& o, const events::RecordedEvent& e) {
   return (o.until_position && e.position.global_position > *o.until_position) ||
@@ -137,6 +138,7 @@ base::Result<void> Projector::Run(const std::atomic<bool>& stop) {
                              {.from = live->checkpoint, .filter = projection_.filter(),
                               .batch_size = options_.batch_size, .poll_interval = options_.poll_interval});
     events::LogPosition checkpoint = live->checkpoint;
+    auto last_switch_check = std::chrono::steady_clock::now();
     // Follow the live generation until it is switched or we are stopped.
     while (!stop) {
       auto batch = sub.Next(options_.poll_interval);
@@ -152,7 +154,9 @@ base::Result<void> Projector::Run(const std::atomic<bool>& stop) {
         std::this_thread::sleep_for(options_.poll_interval);
         break;
       }
-      if (batch->empty()) {
+      // Every second (and when idle), look whether an operator switched generations.
+      if (batch->empty() || std::chrono::steady_clock::now() - last_switch_check > kSwitchCheckEvery) {
+        last_switch_check = std::chrono::steady_clock::now();
         auto now_live = LoadLive(meta, name);
         if (now_live && *now_live && (*now_live)->generation != live->generation) {
           log::Info("projector follows the switched generation",

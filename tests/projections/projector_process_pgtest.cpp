@@ -1,0 +1,143 @@
+// Projector processes (`furrsight projections run`) against a real
+// PostgreSQL: killed with SIGKILL again and again during catch-up, the
+// tables still end equal to a clean rebuild; two processes for one
+// projection — one applies, the other stands by and takes over.
+#include <signal.h>
+
+#include <fstream>
+#include <random>
+#include <thread>
+
+#include "orchestrator/embedded/child_process.hpp"
+#include "projections/furrsight/furrsight_projection.hpp"
+#include "projections/generations.hpp"
+#include "projections/projector.hpp"
+#include "tests/support/history_generator.hpp"
+#include "tests/support/store_fixture.hpp"
+
+namespace furrsight::projections {
+namespace {
+
+using namespace std::chrono_literals;
+
+class ProjectorProcessTest : public testing::StoreTest {
+ protected:
+  std::string Label() const override { return "projector_proc"; }
+
+  orchestrator::ChildProcess StartProjector(const std::filesystem::path& log) {
+    auto child = orchestrator::ChildProcess::Spawn(
+        {.argv = {std::string(FURRSIGHT_BIN_DIR) + "/furrsight", "projections", "run", "furrsight", "--database-url",
+                  db_->ServiceUrl(), "--admin-database-url", db_->AdminUrl(), "--redis-url", db_->RedisUrl(),
+                  "--redis-channel-prefix", db_->ChannelPrefix(), "--poll-interval-ms", "50"},
+         .output_file = log});
+    EXPECT_TRUE(child.has_value()) << child.error().message;
+    return std::move(*child);
+  }
+
+  std::optional<Generation> LiveGeneration() {
+    pqxx::connection conn(db_->AdminUrl());
+    auto live = LoadLive(conn, "furrsight");
+    if (!live || !*live) return std::nullopt;
+    return **live;
+  }
+
+  bool WaitCaughtUp(std::chrono::seconds limit) {
+    auto head = store_->Head();
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto g = LiveGeneration();
+      if (g && g->checkpoint == *head) return true;
+      std::this_thread::sleep_for(50ms);
+    }
+    return false;
+  }
+
+  std::string Checksum(const std::string& schema, const std::string& table) {
+    pqxx::connection conn(db_->AdminUrl());
+    pqxx::read_transaction tx(conn);
+    return tx.exec(fmt::format("SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') "
+                               "FROM {}.{} t",
+                               tx.quote_name(schema), tx.quote_name(table)))[0][0]
+        .as<std::string>();
+  }
+
+  static bool LogSays(const std::filesystem::path& log, std::string_view needle) {
+    std::ifstream in(log);
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    return text.find(needle) != std::string::npos;
+  }
+
+  std::filesystem::path LogPath(const std::string& name) {
+    auto p = testing::Services().dir / (db_->name() + "-" + name + ".log");
+    std::filesystem::remove(p);
+    return p;
+  }
+
+  FurrSightProjection projection_;
+};
+
+TEST_F(ProjectorProcessTest, KilledTwentyTimesDuringCatchUpStillEqualsACleanRebuild) {
+  testing::GenerateHistory(*store_, {.events = 30000, .seed = 11});
+  WaitReadable();
+  const auto head = *store_->Head();
+  std::mt19937 rng(5);
+  int killed_while_behind = 0;
+  for (int i = 0; i < 20; ++i) {
+    auto proc = StartProjector(LogPath("kill"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(150, 450)(rng)));
+    proc.Signal(SIGKILL);
+    proc.Wait();
+    auto g = LiveGeneration();
+    if (g && g->checkpoint != head) ++killed_while_behind;
+  }
+  EXPECT_GE(killed_while_behind, 5) << "most kills should land during catch-up";
+  auto finisher = StartProjector(LogPath("finish"));
+  ASSERT_TRUE(WaitCaughtUp(300s));
+  finisher.Stop(SIGTERM, 10s);
+
+  auto live = LiveGeneration();
+  ASSERT_TRUE(live.has_value());
+  EXPECT_EQ(live->events_applied, *store_->CountAfter({})) << "no event applied twice or skipped";
+  pqxx::connection conn(db_->AdminUrl());
+  auto clean = CreateGeneration(conn, projection_);
+  ASSERT_TRUE(clean.has_value());
+  Projector rebuilder(db_->AdminUrl(), *store_, nullptr, projection_, {.batch_size = 1000});
+  ASSERT_TRUE(rebuilder.CatchUp(clean->generation).has_value());
+  for (const auto& table : projection_.tables())
+    EXPECT_EQ(Checksum(live->schema, table), Checksum(clean->schema, table)) << table;
+}
+
+TEST_F(ProjectorProcessTest, OnlyOneProcessAppliesAndTheStandbyTakesOver) {
+  testing::GenerateHistory(*store_, {.events = 2000, .seed = 12});
+  auto log_a = LogPath("a"), log_b = LogPath("b");
+  auto a = StartProjector(log_a);
+  auto b = StartProjector(log_b);
+  const char* kActive = "\"msg\":\"projector active\"";
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (!LogSays(log_a, kActive) && !LogSays(log_b, kActive) && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(50ms);
+  std::this_thread::sleep_for(1500ms);  // three standby retries
+  const bool a_active = LogSays(log_a, kActive), b_active = LogSays(log_b, kActive);
+  ASSERT_NE(a_active, b_active) << "exactly one projector process is active";
+  ASSERT_TRUE(WaitCaughtUp(60s));
+
+  auto& active = a_active ? a : b;
+  auto& standby_log = a_active ? log_b : log_a;
+  active.Signal(SIGKILL);
+  active.Wait();
+  const auto killed_at = std::chrono::steady_clock::now();
+  while (!LogSays(standby_log, kActive) && std::chrono::steady_clock::now() - killed_at < 10s)
+    std::this_thread::sleep_for(50ms);
+  EXPECT_TRUE(LogSays(standby_log, kActive)) << "the standby did not take over within 10 s";
+  std::printf("standby took over after %.2f s\n",
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - killed_at).count());
+
+  // And it applies what comes next.
+  testing::GenerateHistory(*store_, {.events = 500, .seed = 13});
+  WaitReadable();
+  EXPECT_TRUE(WaitCaughtUp(60s));
+  (a_active ? b : a).Stop(SIGTERM, 10s);
+}
+
+}  // namespace
+}  // namespace furrsight::projections
