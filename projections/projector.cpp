@@ -25,6 +25,8 @@ WHERE name = $1 AND generation = $2 AND checkpoint_tx = $7::xid8 AND checkpoint_
 
 inline constexpr std::string_view kTryLock = "SELECT pg_try_advisory_lock(hashtext('furrsight.projector.' || $1))";
 
+inline constexpr std::string_view kCheckpointStatement = "furrsight_projector_checkpoint";
+
 constexpr auto kStandbyRetry = std::chrono::milliseconds(500);
 constexpr auto kSwitchCheckEvery = std::chrono::seconds(1);
 
@@ -42,47 +44,45 @@ Projector::Projector(std::string admin_url, events::EventStore& store, events::R
 Projector::~Projector() = default;
 
 base::Result<void> Projector::Connect(const std::string& schema) {
-  if (conn_ && conn_->is_open() && conn_schema_ == schema) return {};
-  try {
-    conn_ = std::make_unique<pqxx::connection>(admin_url_);
-    pqxx::nontransaction tx(*conn_);
-    tx.exec("SET search_path TO " + tx.quote_name(schema) + ", public");
-    tx.commit();
-    projection_.Prepare(*conn_);
-    conn_schema_ = schema;
-    return {};
-  } catch (const std::exception& e) {
-    conn_.reset();
-    return Fail(ErrorCode::kUnavailable, fmt::format("projector {}: cannot connect: {}", projection_.name(), e.what()));
-  }
+  if (conn_ && conn_->ok() && conn_schema_ == schema) return {};
+  conn_.reset();
+  auto conn = PipelineConnection::Open(admin_url_, schema);
+  if (!conn) return std::unexpected(conn.error());
+  for (const auto& statement : projection_.statements())
+    if (auto ok = (*conn)->Prepare(statement.name, statement.sql); !ok) return ok;
+  if (auto ok = (*conn)->Prepare(kCheckpointStatement, std::string(kAdvanceCheckpoint)); !ok) return ok;
+  conn_ = std::move(*conn);
+  conn_schema_ = schema;
+  return {};
 }
 
 base::Result<std::int64_t> Projector::ApplyBatch(const Generation& generation,
                                                  const std::vector<events::RecordedEvent>& batch,
                                                  events::LogPosition& checkpoint) {
   if (batch.empty()) return 0;
-  try {
-    pqxx::work tx(*conn_);
-    for (const auto& e : batch) projection_.Apply(tx, e);
-    const auto& last = batch.back();
-    auto updated = tx.exec_params(std::string(kAdvanceCheckpoint), generation.name, generation.generation,
-                                  std::to_string(last.position.tx_id), last.position.global_position,
-                                  static_cast<std::int64_t>(batch.size()), last.recorded_at_us,
-                                  std::to_string(checkpoint.tx_id), checkpoint.global_position);
-    if (updated.affected_rows() != 1)
-      return Fail(ErrorCode::kConflict, fmt::format("projector {}: generation {} was advanced by another process",
-                                                    generation.name, generation.generation));
-    tx.commit();
-    checkpoint = last.position;
-    return static_cast<std::int64_t>(batch.size());
-  } catch (const pqxx::broken_connection& e) {
-    conn_.reset();
-    return Fail(ErrorCode::kUnavailable, fmt::format("projector {}: lost PostgreSQL: {}", generation.name, e.what()));
-  } catch (const pqxx::sql_error& e) {
-    return Fail(ErrorCode::kInternal, fmt::format("projector {}: applying up to position {} failed: {} [{}]",
-                                                  generation.name, batch.back().position.global_position, e.what(),
-                                                  e.sqlstate()));
+  std::vector<SqlCall> calls;
+  calls.reserve(batch.size() * 2 + 1);
+  for (const auto& e : batch) projection_.Plan(e, calls);
+  const auto& last = batch.back();
+  calls.push_back({kCheckpointStatement,
+                   {generation.name, std::to_string(generation.generation), std::to_string(last.position.tx_id),
+                    std::to_string(last.position.global_position), std::to_string(batch.size()),
+                    std::to_string(last.recorded_at_us), std::to_string(checkpoint.tx_id),
+                    std::to_string(checkpoint.global_position)}});
+  // The handlers' statements and the checkpoint: one transaction, one round trip.
+  auto affected = conn_->RunBatch(calls);
+  if (!affected) {
+    if (!conn_->ok()) conn_.reset();
+    return base::Fail(affected.error().code,
+                      fmt::format("projector {}: applying up to position {} failed and was rolled back: {}",
+                                  generation.name, last.position.global_position, affected.error().message));
   }
+  if (*affected != 1)
+    return Fail(ErrorCode::kConflict, fmt::format("projector {}: generation {} was advanced by another process; the "
+                                                  "batch was rolled back",
+                                                  generation.name, generation.generation));
+  checkpoint = last.position;
+  return static_cast<std::int64_t>(batch.size());
 }
 
 base::Result<std::int64_t> Projector::CatchUp(int generation_number,

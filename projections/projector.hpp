@@ -21,6 +21,7 @@
 #include "events/redis/redis_waker.hpp"
 #include "events/store/event_store.hpp"
 #include "projections/generations.hpp"
+#include "projections/pipeline_connection.hpp"
 #include "projections/projection.hpp"
 
 namespace furrsight::projections {
@@ -65,7 +66,7 @@ class Projector {
   events::RedisWaker* waker_;
   const Projection& projection_;
   const ProjectorOptions options_;
-  std::unique_ptr<pqxx::connection> conn_;  // search_path set to conn_schema_
+  std::unique_ptr<PipelineConnection> conn_;  // search_path set to conn_schema_; statements prepared
   std::string conn_schema_;
   std::unique_ptr<pqxx::connection> lock_conn_;  // holds the advisory lock while active
   std::atomic<bool> active_{false};

@@ -3,7 +3,6 @@
 #include <map>
 #include <stdexcept>
 
-#include <pqxx/pqxx>
 
 namespace furrsight::projections {
 namespace {
@@ -254,17 +253,19 @@ std::vector<std::string> FurrSightProjection::tables() const {
 
 std::string FurrSightProjection::schema_sql() const { return std::string(kSchema); }
 
-void FurrSightProjection::Prepare(pqxx::connection_base& conn) const {
+std::vector<PreparedStatement> FurrSightProjection::statements() const {
+  std::vector<PreparedStatement> out;
   std::map<std::string_view, int> seen;
-  for (const auto& h : kHandlers) conn.prepare(StatementName(h.statement, seen[h.statement]++), Typed(h.sql));
+  for (const auto& h : kHandlers) out.push_back({StatementName(h.statement, seen[h.statement]++), Typed(h.sql)});
+  return out;
 }
 
-void FurrSightProjection::Apply(pqxx::transaction_base& tx, const events::RecordedEvent& e) const {
+void FurrSightProjection::Plan(const events::RecordedEvent& e, std::vector<SqlCall>& calls) const {
   auto it = StatementsByType().find(e.type);
   if (it == StatementsByType().end()) return;  // an event type this model does not use
   const std::string key = StreamKey(e.stream_id);
   for (const auto& statement : it->second)
-    tx.exec_prepared(statement, key, e.payload_json, e.stream_version, e.recorded_at);
+    calls.push_back({statement, {key, e.payload_json, std::to_string(e.stream_version), e.recorded_at}});
 }
 
 }  // namespace furrsight::projections

@@ -15,8 +15,8 @@ class FurrSightProjection final : public Projection {
   events::ReadFilter filter() const override;
   std::vector<std::string> tables() const override;
   std::string schema_sql() const override;
-  void Prepare(pqxx::connection_base& conn) const override;
-  void Apply(pqxx::transaction_base& tx, const events::RecordedEvent& event) const override;
+  std::vector<PreparedStatement> statements() const override;
+  void Plan(const events::RecordedEvent& event, std::vector<SqlCall>& calls) const override;
 };
 
 }  // namespace furrsight::projections
