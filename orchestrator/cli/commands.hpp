@@ -12,6 +12,7 @@ int RunServicesRun(Invocation& inv);
 int RunDev(Invocation& inv);
 int RunEventsTail(Invocation& inv);
 int RunEventsShow(Invocation& inv);
+int RunEventsState(Invocation& inv);
 int RunAuditSeal(Invocation& inv);
 int RunAuditVerify(Invocation& inv);
 int RunAuditHead(Invocation& inv);

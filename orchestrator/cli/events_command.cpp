@@ -6,6 +6,7 @@
 
 #include "orchestrator/cli/commands.hpp"
 #include "orchestrator/cli/store_context.hpp"
+#include "projections/stream_state.hpp"
 
 namespace furrsight::orchestrator::cli {
 namespace {
@@ -127,6 +128,29 @@ int RunEventsShow(Invocation& inv) {
     fmt::print(stderr, "furrsight: stream {} has no events (stream ids look like job-<uuid>, pair-<uuid>)\n", stream);
     return kExitFailure;
   }
+  return kExitOk;
+}
+
+}  // namespace furrsight::orchestrator::cli
+
+namespace furrsight::orchestrator::cli {
+
+int RunEventsState(Invocation& inv) {
+  if (inv.args.size() != 1) {
+    fmt::print(stderr, "furrsight: events state needs one STREAM, e.g. furrsight events state pair-<uuid> --as-of "
+                       "2026-11-22T10:00:00Z\n");
+    return kExitUsage;
+  }
+  projections::AsOf as_of;
+  if (auto text = inv.Option("as-of")) {
+    auto parsed = projections::ParseAsOf(*text);
+    if (!parsed) return ReportError(parsed.error());
+    as_of = *parsed;
+  }
+  StoreContext ctx(inv.config);
+  auto state = projections::StateAsOf(*ctx.store, inv.args[0], as_of);
+  if (!state) return ReportError(state.error());
+  fmt::print("{}\n", boost::json::serialize(*state));
   return kExitOk;
 }
 
