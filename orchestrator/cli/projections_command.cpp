@@ -52,12 +52,28 @@ int RunProjectionsStatus(Invocation& inv) {
   if (!generations) return ReportError(generations.error());
   auto head = ctx.store->Head();
   if (!head) return ReportError(head.error());
-  fmt::print("{:<12} {:>4} {:>7} {:<9} {:>12} {:>12} {:>10}  {}\n", "projection", "gen", "version", "state",
-             "checkpoint", "lag events", "applied", "last event at");
+  // Lag in seconds: how much older the last applied event is than the log's newest.
+  double head_time = 0;
+  {
+    pqxx::nontransaction tx(conn);
+    auto r = tx.exec_params("SELECT extract(epoch FROM recorded_at) FROM events WHERE global_position = $1",
+                            head->global_position);
+    if (!r.empty()) head_time = r[0][0].as<double>();
+  }
+  fmt::print("{:<12} {:>4} {:>7} {:<9} {:>12} {:>11} {:>9} {:>10}  {}\n", "projection", "gen", "version", "state",
+             "checkpoint", "lag events", "lag s", "applied", "last event at");
   for (const auto& g : *generations) {
     auto lag = ctx.store->CountAfter(g.checkpoint);
-    fmt::print("{:<12} {:>4} {:>7} {:<9} {:>12} {:>12} {:>10}  {}\n", g.name, g.generation, g.version, g.state,
-               g.checkpoint.global_position, lag ? std::to_string(*lag) : "?", g.events_applied,
+    double lag_s = 0;
+    if (lag && *lag > 0) {
+      pqxx::nontransaction tx(conn);
+      auto r = tx.exec_params("SELECT extract(epoch FROM last_event_at) FROM projection_generations "
+                              "WHERE name = $1 AND generation = $2",
+                              g.name, g.generation);
+      lag_s = r[0][0].is_null() ? head_time : head_time - r[0][0].as<double>();
+    }
+    fmt::print("{:<12} {:>4} {:>7} {:<9} {:>12} {:>11} {:>9.1f} {:>10}  {}\n", g.name, g.generation, g.version,
+               g.state, g.checkpoint.global_position, lag ? std::to_string(*lag) : "?", lag_s, g.events_applied,
                g.last_event_at.empty() ? "-" : g.last_event_at);
   }
   for (const auto& p : projections::AllProjections()) {

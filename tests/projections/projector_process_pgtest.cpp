@@ -73,8 +73,67 @@ class ProjectorProcessTest : public testing::StoreTest {
     return p;
   }
 
+  // Runs `furrsight WORDS...` against this database; exit code and output.
+  std::pair<int, std::string> Cli(std::vector<std::string> words) {
+    auto out = LogPath("cli");
+    std::vector<std::string> argv = {std::string(FURRSIGHT_BIN_DIR) + "/furrsight"};
+    argv.insert(argv.end(), words.begin(), words.end());
+    for (const std::string& flag : std::vector<std::string>{"--database-url", db_->ServiceUrl(), "--admin-database-url",
+                                                            db_->AdminUrl(), "--redis-url", db_->RedisUrl(),
+                                                            "--log-level", "warn"})
+      argv.push_back(flag);
+    auto child = orchestrator::ChildProcess::Spawn({.argv = argv, .output_file = out});
+    EXPECT_TRUE(child.has_value());
+    int code = child->Wait().value_or(-1);
+    std::ifstream in(out);
+    return {code, std::string((std::istreambuf_iterator<char>(in)), {})};
+  }
+
   FurrSightProjection projection_;
 };
+
+TEST_F(ProjectorProcessTest, OperatorCommandsRebuildSwitchSnapshotAndDrop) {
+  testing::GenerateHistory(*store_, {.events = 3000, .seed = 14});
+  WaitReadable();
+  auto [first, first_out] = Cli({"projections", "rebuild", "furrsight"});
+  ASSERT_EQ(first, 0) << first_out;
+  EXPECT_NE(first_out.find("switched: readers now see generation 1"), std::string::npos) << first_out;
+  auto [second, second_out] = Cli({"projections", "rebuild", "furrsight"});
+  ASSERT_EQ(second, 0) << second_out;
+  EXPECT_NE(second_out.find("events/s"), std::string::npos) << second_out;
+
+  auto [status, status_out] = Cli({"projections", "status"});
+  ASSERT_EQ(status, 0) << status_out;
+  EXPECT_NE(status_out.find("retired"), std::string::npos) << status_out;
+  EXPECT_NE(status_out.find("live"), std::string::npos) << status_out;
+
+  auto [drop_live, drop_live_out] = Cli({"projections", "drop", "furrsight", "2"});
+  EXPECT_EQ(drop_live, 1);
+  EXPECT_NE(drop_live_out.find("is live"), std::string::npos) << drop_live_out;
+  auto [drop_old, drop_old_out] = Cli({"projections", "drop", "furrsight", "1"});
+  EXPECT_EQ(drop_old, 0) << drop_old_out;
+
+  auto [snap, snap_out] = Cli({"projections", "rebuild", "furrsight", "--until", "100", "--into", "audit_at_100"});
+  ASSERT_EQ(snap, 0) << snap_out;
+  pqxx::connection conn(db_->AdminUrl());
+  pqxx::read_transaction tx(conn);
+  EXPECT_LE(tx.exec("SELECT count(*) FROM audit_at_100.grooming_pairs")[0][0].as<int>(), 100);
+  EXPECT_GT(tx.exec("SELECT count(*) FROM grooming_pairs")[0][0].as<int>(),
+            tx.exec("SELECT count(*) FROM audit_at_100.grooming_pairs")[0][0].as<int>());
+
+  auto [bad_until, bad_until_out] = Cli({"projections", "rebuild", "furrsight", "--until", "100"});
+  EXPECT_EQ(bad_until, 2) << "a snapshot needs --into";
+  auto [unknown, unknown_out] = Cli({"projections", "rebuild", "catz"});
+  EXPECT_EQ(unknown, 1);
+  EXPECT_NE(unknown_out.find("no projection named 'catz'"), std::string::npos) << unknown_out;
+  auto pairs = tx.exec("SELECT id FROM grooming_pairs LIMIT 1");
+  auto [state, state_out] = Cli({"events", "state", "pair-" + pairs[0][0].as<std::string>(), "--as-of", "nonsense"});
+  EXPECT_EQ(state, 1);
+  EXPECT_NE(state_out.find("neither a log position"), std::string::npos) << state_out;
+  auto [state_ok, state_ok_out] = Cli({"events", "state", "pair-" + pairs[0][0].as<std::string>()});
+  EXPECT_EQ(state_ok, 0) << state_ok_out;
+  EXPECT_NE(state_ok_out.find("\"status\":"), std::string::npos) << state_ok_out;
+}
 
 TEST_F(ProjectorProcessTest, KilledTwentyTimesDuringCatchUpStillEqualsACleanRebuild) {
   testing::GenerateHistory(*store_, {.events = 30000, .seed = 11});
