@@ -5,7 +5,9 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <atomic>
 #include <thread>
+#include <vector>
 
 #include <fmt/format.h>
 #include <hiredis/hiredis.h>
@@ -13,7 +15,12 @@
 
 #include "events/base/log.hpp"
 #include "orchestrator/cli/commands.hpp"
+#include "events/store/audit_seal.hpp"
+#include "orchestrator/cli/store_context.hpp"
 #include "orchestrator/embedded/embedded_stack.hpp"
+#include "projections/generations.hpp"
+#include "projections/projector.hpp"
+#include "projections/registry.hpp"
 
 namespace furrsight::orchestrator::cli {
 namespace {
@@ -90,11 +97,46 @@ int RunDev(Invocation& inv) {
       elapsed, alive->postgres_version, s.ServiceUrl(), alive->events, s.redis().Url(), alive->redis, s.AdminUrl(),
       (data_dir / "env").string());
 
+  // The read models and the audit seal, caught up once.
+  auto config = base::Config::WithOverrides({{"database_url", s.ServiceUrl()},
+                                             {"admin_database_url", s.AdminUrl()},
+                                             {"redis_url", s.redis().Url()}});
+  StoreContext ctx(config);
+  for (const auto& p : projections::AllProjections()) {
+    pqxx::connection conn(s.AdminUrl());
+    auto live = projections::EnsureLive(conn, *p);
+    if (!live) return ReportError(live.error());
+    projections::Projector projector(s.AdminUrl(), *ctx.store, nullptr, *p);
+    auto applied = projector.CatchUp(live->generation);
+    if (!applied) return ReportError(applied.error());
+    fmt::print("  read model    {} generation {} current ({} events applied now)\n", p->name(), live->generation,
+               *applied);
+  }
+  events::AuditLog audit(*ctx.pool);
+  auto sealed = audit.SealPending();
+  if (!sealed) return ReportError(sealed.error());
+  auto head = audit.Head();
+  if (!head) return ReportError(head.error());
+  fmt::print("  audit seal    {} events sealed, head {}\n", head->sealed, head->head_hash.empty() ? "-" : head->head_hash);
+
   if (inv.Flag("once")) return kExitOk;
-  fmt::print("\nRunning; press Ctrl-C to stop.\n");
+  fmt::print("\nRunning projectors and the audit sealer; press Ctrl-C to stop.\n");
   std::signal(SIGINT, OnStopSignal);
   std::signal(SIGTERM, OnStopSignal);
-  while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> projectors;
+  for (const auto& p : projections::AllProjections())
+    projectors.emplace_back([&, proj = p.get()] {
+      auto waker = ctx.MakeWaker(proj->filter());
+      projections::Projector projector(s.AdminUrl(), *ctx.store, waker.get(), *proj, {.poll_interval = ctx.poll_interval()});
+      if (auto ok = projector.Run(stop); !ok) base::log::Error("projector stopped", {{"error", ok.error().message}});
+    });
+  while (!g_stop) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    if (auto n = audit.SealPending(); !n) base::log::Warn("audit seal failed", {{"error", n.error().message}});
+  }
+  stop = true;
+  for (auto& t : projectors) t.join();
   fmt::print("stopping ...\n");
   return kExitOk;
 }
