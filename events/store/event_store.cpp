@@ -125,6 +125,14 @@ base::Result<void> ValidateNames(const std::vector<std::string>& names, const st
   return {};
 }
 
+// Filters go into the statements as comma-separated lists: only plain names.
+base::Result<void> ValidateFilter(const ReadFilter& filter) {
+  static const std::regex kCategory("^[a-z][a-z0-9_]*$");
+  static const std::regex kType("^[A-Z][A-Za-z0-9]*$");
+  if (auto ok = ValidateNames(filter.categories, kCategory, "category"); !ok) return ok;
+  return ValidateNames(filter.types, kType, "event type");
+}
+
 }  // namespace
 
 std::string ExpectedVersion::ToString() const {
@@ -351,10 +359,7 @@ base::Result<std::vector<RecordedEvent>> EventStore::ReadStream(const std::strin
 
 base::Result<std::vector<RecordedEvent>> EventStore::ReadAll(const LogPosition& after, const ReadFilter& filter,
                                                              int limit) {
-  static const std::regex kCategory("^[a-z][a-z0-9_]*$");
-  static const std::regex kType("^[A-Z][A-Za-z0-9]*$");
-  if (auto ok = ValidateNames(filter.categories, kCategory, "category"); !ok) return std::unexpected(ok.error());
-  if (auto ok = ValidateNames(filter.types, kType, "event type"); !ok) return std::unexpected(ok.error());
+  if (auto ok = ValidateFilter(filter); !ok) return std::unexpected(ok.error());
   return WithConnection(pool_, "read log", [&](pqxx::connection& conn) -> base::Result<std::vector<RecordedEvent>> {
     pqxx::nontransaction tx(conn);
     const std::string tx_id = std::to_string(after.tx_id);
@@ -370,10 +375,7 @@ base::Result<std::vector<RecordedEvent>> EventStore::ReadAll(const LogPosition& 
 }
 
 base::Result<std::vector<RecordedEvent>> EventStore::ReadLast(const ReadFilter& filter, int limit) {
-  static const std::regex kCategory("^[a-z][a-z0-9_]*$");
-  static const std::regex kType("^[A-Z][A-Za-z0-9]*$");
-  if (auto ok = ValidateNames(filter.categories, kCategory, "category"); !ok) return std::unexpected(ok.error());
-  if (auto ok = ValidateNames(filter.types, kType, "event type"); !ok) return std::unexpected(ok.error());
+  if (auto ok = ValidateFilter(filter); !ok) return std::unexpected(ok.error());
   return WithConnection(pool_, "read log tail", [&](pqxx::connection& conn) -> base::Result<std::vector<RecordedEvent>> {
     pqxx::nontransaction tx(conn);
     auto rows = tx.exec_params(fmt::format(fmt::runtime(kReadLast), kEventColumns), limit, Join(filter.categories),
