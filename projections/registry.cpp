@@ -1,6 +1,7 @@
 #include "projections/registry.hpp"
 
 #include "projections/furrsight/furrsight_projection.hpp"
+#include "projections/pixcrawler/pixcrawler_projection.hpp"
 
 namespace furrsight::projections {
 
@@ -8,6 +9,7 @@ const std::vector<std::unique_ptr<Projection>>& AllProjections() {
   static const auto* all = [] {
     auto* v = new std::vector<std::unique_ptr<Projection>>();
     v->push_back(std::make_unique<FurrSightProjection>());
+    v->push_back(std::make_unique<PixCrawlerProjection>());
     return v;
   }();
   return *all;

@@ -1,7 +1,10 @@
 // A generated history for projection tests and benchmarks: breeds, services,
 // pairs through their whole curation life, and jobs through theirs — every
 // event type the read models handle — appended in batches, deterministically
-// from a seed.
+// from a seed. With `pixcrawler`, each step also adds a PixCrawler life (users,
+// projects, crawl jobs with chunks and images, validation and export jobs),
+// acted by "user:<uuid>" actors; without it the history is exactly what it
+// always was for the same seed.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +17,7 @@ struct HistoryOptions {
   std::int64_t events = 10000;  // at least this many
   std::uint32_t seed = 1;
   int batch = 100;              // events per append
+  bool pixcrawler = false;      // add the PixCrawler lives (own random stream and ids)
 };
 
 // Appends the history; returns how many events were appended.
