@@ -25,3 +25,22 @@ CREATE TABLE projection_generations (
 CREATE UNIQUE INDEX projection_generations_one_live ON projection_generations (name) WHERE state = 'live';
 
 GRANT SELECT ON projection_generations TO furrsight_app;
+
+-- Advances a generation's checkpoint from where the caller read it, or
+-- raises: called first in each projector batch, so the row lock serialises
+-- appliers and a stale one's whole batch rolls back (exactly once).
+CREATE FUNCTION projection_advance(p_name text, p_generation integer, p_tx xid8, p_position bigint,
+                                   p_count bigint, p_last_event_us bigint, p_from_tx xid8, p_from_position bigint)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE projection_generations
+  SET checkpoint_tx = p_tx, checkpoint_position = p_position, events_applied = events_applied + p_count,
+      last_event_at = to_timestamp(p_last_event_us::double precision / 1000000), updated_at = now()
+  WHERE name = p_name AND generation = p_generation
+    AND checkpoint_tx = p_from_tx AND checkpoint_position = p_from_position;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'projection % generation % was advanced by another process', p_name, p_generation
+      USING ERRCODE = 'serialization_failure';
+  END IF;
+END
+$$;

@@ -52,8 +52,8 @@ base::Result<void> PipelineConnection::Prepare(std::string_view name, const std:
   return {};
 }
 
-base::Result<long long> PipelineConnection::RunBatch(const std::vector<SqlCall>& calls) {
-  if (calls.empty()) return 0;
+base::Result<void> PipelineConnection::RunBatch(const std::vector<SqlCall>& calls) {
+  if (calls.empty()) return {};
   if (PQenterPipelineMode(conn_) != 1) return Fail(ErrorCode::kUnavailable, ConnError(conn_));
   std::vector<const char*> values;
   std::string send_error;
@@ -69,7 +69,6 @@ base::Result<long long> PipelineConnection::RunBatch(const std::vector<SqlCall>&
   PQpipelineSync(conn_);
   // Read every result up to and including the sync.
   std::string failure;
-  long long last_affected = 0;
   for (size_t done = 0;;) {
     PGresult* raw = PQgetResult(conn_);
     if (raw == nullptr) {  // the end of one statement's results
@@ -84,10 +83,6 @@ base::Result<long long> PipelineConnection::RunBatch(const std::vector<SqlCall>&
       failure = fmt::format("{} [{}] in {}", PQresultErrorMessage(raw), state != nullptr ? state : "",
                             done < calls.size() ? std::string(calls[done].statement) : std::string("?"));
     }
-    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
-      const char* n = PQcmdTuples(raw);
-      last_affected = (n != nullptr && *n != '\0') ? std::stoll(n) : 0;
-    }
     ++done;
     if (PQstatus(conn_) != CONNECTION_OK) break;
   }
@@ -96,7 +91,7 @@ base::Result<long long> PipelineConnection::RunBatch(const std::vector<SqlCall>&
     return Fail(ErrorCode::kUnavailable, fmt::format("lost the connection: {}", ConnError(conn_)));
   if (!send_error.empty()) return Fail(ErrorCode::kUnavailable, send_error);
   if (!failure.empty()) return Fail(ErrorCode::kInternal, failure);
-  return last_affected;
+  return {};
 }
 
 }  // namespace furrsight::projections

@@ -30,8 +30,8 @@ class PipelineConnection {
   ~PipelineConnection();
 
   base::Result<void> Prepare(std::string_view name, const std::string& sql);
-  // Runs every call in one implicit transaction; returns the rows affected by the last.
-  base::Result<long long> RunBatch(const std::vector<SqlCall>& calls);
+  // Runs every call in one implicit transaction: all take effect or none.
+  base::Result<void> RunBatch(const std::vector<SqlCall>& calls);
   bool ok() const;
 
  private:

@@ -15,13 +15,11 @@ using base::ErrorCode;
 using base::Fail;
 namespace log = base::log;
 
-// Advances the checkpoint only from where this projector read it: a second
-// writer (which the advisory lock should prevent) would find 0 rows and roll back.
-inline constexpr std::string_view kAdvanceCheckpoint = R"~(
-UPDATE public.projection_generations
-SET checkpoint_tx = $3::xid8, checkpoint_position = $4, events_applied = events_applied + $5,
-    last_event_at = to_timestamp($6::double precision / 1000000), updated_at = now()
-WHERE name = $1 AND generation = $2 AND checkpoint_tx = $7::xid8 AND checkpoint_position = $8)~";
+// Advances the checkpoint only from where this projector read it, or raises
+// (migrations/0003_projections.sql): it runs first in the batch, so a second
+// applier waits for the row lock and then rolls its whole batch back.
+inline constexpr std::string_view kAdvanceCheckpoint =
+    "SELECT projection_advance($1, $2::integer, $3::xid8, $4::bigint, $5::bigint, $6::bigint, $7::xid8, $8::bigint)";
 
 inline constexpr std::string_view kTryLock = "SELECT pg_try_advisory_lock(hashtext('furrsight.projector.' || $1))";
 
@@ -62,25 +60,22 @@ base::Result<std::int64_t> Projector::ApplyBatch(const Generation& generation,
   if (batch.empty()) return 0;
   std::vector<SqlCall> calls;
   calls.reserve(batch.size() * 2 + 1);
-  for (const auto& e : batch) projection_.Plan(e, calls);
   const auto& last = batch.back();
   calls.push_back({kCheckpointStatement,
                    {generation.name, std::to_string(generation.generation), std::to_string(last.position.tx_id),
                     std::to_string(last.position.global_position), std::to_string(batch.size()),
                     std::to_string(last.recorded_at_us), std::to_string(checkpoint.tx_id),
                     std::to_string(checkpoint.global_position)}});
-  // The handlers' statements and the checkpoint: one transaction, one round trip.
+  for (const auto& e : batch) projection_.Plan(e, calls);
+  // The checkpoint and the handlers' statements: one transaction, one round trip.
   auto affected = conn_->RunBatch(calls);
   if (!affected) {
     if (!conn_->ok()) conn_.reset();
-    return base::Fail(affected.error().code,
+    const bool raced = affected.error().message.find("[40001]") != std::string::npos;
+    return base::Fail(raced ? ErrorCode::kConflict : affected.error().code,
                       fmt::format("projector {}: applying up to position {} failed and was rolled back: {}",
                                   generation.name, last.position.global_position, affected.error().message));
   }
-  if (*affected != 1)
-    return Fail(ErrorCode::kConflict, fmt::format("projector {}: generation {} was advanced by another process; the "
-                                                  "batch was rolled back",
-                                                  generation.name, generation.generation));
   checkpoint = last.position;
   return static_cast<std::int64_t>(batch.size());
 }
