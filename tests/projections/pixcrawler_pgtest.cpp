@@ -39,19 +39,13 @@ class PixCrawlerTest : public testing::StoreTest {
  protected:
   std::string Label() const override { return "pixcrawler"; }
 
-  // md5 over every row of every table of `schema`, in a stable order (as projections_pgtest).
+  // TableChecksum of every table of `schema`.
   std::map<std::string, std::string> Checksums(const Projection& projection, const std::string& schema) {
-    pqxx::connection conn(db_->AdminUrl());
-    pqxx::read_transaction tx(conn);
     std::map<std::string, std::string> out;
-    for (const auto& table : projection.tables()) {
-      auto sql = fmt::format("SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') "
-                             "FROM {}.{} t",
-                             tx.quote_name(schema), tx.quote_name(table));
-      out[table] = tx.exec(sql)[0][0].as<std::string>();
-    }
+    for (const auto& table : projection.tables()) out[table] = testing::TableChecksum(db_->AdminUrl(), schema, table);
     return out;
   }
+
 
   Generation Live(const Projection& projection) {
     pqxx::connection conn(db_->AdminUrl());

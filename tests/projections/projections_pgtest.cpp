@@ -19,19 +19,13 @@ class ProjectionsTest : public testing::StoreTest {
  protected:
   std::string Label() const override { return "projections"; }
 
-  // md5 over every row of every table of `schema`, in a stable order.
+  // TableChecksum of every table of `schema`.
   std::map<std::string, std::string> Checksums(const std::string& schema) {
-    pqxx::connection conn(db_->AdminUrl());
-    pqxx::read_transaction tx(conn);
     std::map<std::string, std::string> out;
-    for (const auto& table : projection_.tables()) {
-      auto sql = fmt::format("SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') "
-                             "FROM {}.{} t",
-                             tx.quote_name(schema), tx.quote_name(table));
-      out[table] = tx.exec(sql)[0][0].as<std::string>();
-    }
+    for (const auto& table : projection_.tables()) out[table] = testing::TableChecksum(db_->AdminUrl(), schema, table);
     return out;
   }
+
 
   Generation Live() {
     pqxx::connection conn(db_->AdminUrl());

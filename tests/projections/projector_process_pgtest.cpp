@@ -53,13 +53,9 @@ class ProjectorProcessTest : public testing::StoreTest {
   }
 
   std::string Checksum(const std::string& schema, const std::string& table) {
-    pqxx::connection conn(db_->AdminUrl());
-    pqxx::read_transaction tx(conn);
-    return tx.exec(fmt::format("SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') "
-                               "FROM {}.{} t",
-                               tx.quote_name(schema), tx.quote_name(table)))[0][0]
-        .as<std::string>();
+    return testing::TableChecksum(db_->AdminUrl(), schema, table);
   }
+
 
   static bool LogSays(const std::filesystem::path& log, std::string_view needle) {
     std::ifstream in(log);

@@ -33,6 +33,15 @@ const TestServices& Services() {
   return services;
 }
 
+std::string TableChecksum(const std::string& url, const std::string& schema, const std::string& table) {
+  pqxx::connection conn(url);
+  pqxx::read_transaction tx(conn);
+  return tx.exec(fmt::format("SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') "
+                             "FROM {}.{} t",
+                             tx.quote_name(schema), tx.quote_name(table)))[0][0]
+      .as<std::string>();
+}
+
 std::string WithDatabase(const std::string& url, std::string_view database) {
   auto slash = url.rfind('/');
   return url.substr(0, slash + 1) + std::string(database);

@@ -44,6 +44,10 @@ class TestDatabase {
   std::string name_;
 };
 
+// "<rows>:<md5 of every row's text, sorted>" of one table: equal for two
+// tables exactly when they hold the same rows.
+std::string TableChecksum(const std::string& url, const std::string& schema, const std::string& table);
+
 // Replaces the database name in a libpq URI.
 std::string WithDatabase(const std::string& url, std::string_view database);
 std::string WithUser(const std::string& url, std::string_view user);
