@@ -32,7 +32,7 @@ inline double SecondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-inline const char* kEventTypes[] = {"PairVerified", "PairScored", "PairNoteAdded"};
+inline const char* kEventTypes[] = {"PairVerified", "PairAnalyzed", "PairNoteAdded"};
 
 // "pair-00042": one of the benchmark's streams.
 inline std::string StreamName(int index) { return fmt::format("pair-{:05}", index); }
@@ -42,7 +42,7 @@ inline std::string Payload(std::mt19937_64& rng) {
   std::uniform_real_distribution<double> score(0.0, 1.0);
   return fmt::format(
       R"({{"pair_id":"{}","left_image":"sha256:{:016x}","right_image":"sha256:{:016x}","score":{:.5f},)"
-      R"("model":"siamese-v3","verdict":"same_cat","note":"ear notch matches"}})",
+      R"("model":"qwen2.5-vl","verdict":"same_dog","note":"lion cut, nails trimmed"}})",
       base::NewUuid(), rng(), rng(), score(rng));
 }
 
@@ -72,11 +72,11 @@ BEGIN
   WHILE s < n LOOP
     INSERT INTO events (event_id, stream_id, stream_version, event_type, schema_version, payload, metadata)
     SELECT gen_random_uuid(), 'pair-' || lpad((g % 500)::text, 5, '0'), g / 500 + 1,
-           (ARRAY['PairVerified', 'PairScored', 'PairNoteAdded'])[g % 3 + 1], 1,
+           (ARRAY['PairVerified', 'PairAnalyzed', 'PairNoteAdded'])[g % 3 + 1], 1,
            jsonb_build_object('pair_id', gen_random_uuid(), 'left_image', 'sha256:' || left(md5(g::text), 16),
                               'right_image', 'sha256:' || right(md5(g::text), 16),
-                              'score', round(random()::numeric, 5), 'model', 'siamese-v3',
-                              'verdict', 'same_cat', 'note', 'ear notch matches'),
+                              'score', round(random()::numeric, 5), 'model', 'qwen2.5-vl',
+                              'verdict', 'same_dog', 'note', 'lion cut, nails trimmed'),
            jsonb_build_object('actor', 'worker:verifier-1', 'correlation_id', gen_random_uuid(),
                               'causation_id', gen_random_uuid(), 'source', 'bench')
     FROM generate_series(s, least(s + 1000, n) - 1) AS g;

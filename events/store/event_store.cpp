@@ -31,7 +31,12 @@ input AS (
          (v->>'schema_version')::int AS schema_version, v->'payload' AS payload, v->'metadata' AS metadata, ord
   FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS t(v, ord)
 ),
-dup AS (SELECT count(*) AS n FROM events e WHERE e.event_id IN (SELECT event_id FROM input)),
+-- A probe of the unique index per event: a join here was planned as a scan of
+-- the whole log when the statement was prepared on a small table.
+dup AS (
+  SELECT count(*) AS n FROM input i
+  WHERE (SELECT 1 FROM events e WHERE e.event_id = i.event_id LIMIT 1) IS NOT NULL
+),
 bad AS (SELECT count(*) AS n FROM s WHERE s.expected IS NOT NULL AND s.expected <> s.actual),
 ins AS (
   INSERT INTO events (event_id, stream_id, stream_version, event_type, schema_version, payload, metadata)
@@ -39,7 +44,9 @@ ins AS (
          i.event_type, i.schema_version, i.payload, i.metadata
   FROM input i JOIN s USING (stream_id)
   WHERE (SELECT n FROM bad) = 0 AND (SELECT n FROM dup) = 0
-  ORDER BY i.ord
+  -- Grouped by stream, each stream in the order given: concurrent appends then
+  -- take the streams' index entries in one order and cannot deadlock.
+  ORDER BY i.stream_id, i.ord
   RETURNING event_id, stream_id, stream_version, global_position, tx_id
 )
 SELECT 'appended', event_id::text, stream_id, stream_version, global_position, tx_id::text FROM ins

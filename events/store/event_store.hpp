@@ -87,7 +87,9 @@ class EventStore {
 
   // Appends `events` atomically. Every stream written must meet its
   // expectation (streams not listed: any). A kConflict error carries a
-  // VersionConflict naming the stream, expected and actual version.
+  // VersionConflict naming the stream, expected and actual version. The log
+  // stores one append's events grouped by stream id (each stream's in the
+  // order given), so concurrent appends lock streams in one order.
   base::Result<AppendResult> Append(std::span<const StreamExpectation> expectations, std::span<const NewEvent> events,
                                     const AppendOptions& options = {});
   base::Result<AppendResult> Append(const std::string& stream_id, ExpectedVersion expected,
