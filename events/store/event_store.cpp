@@ -56,6 +56,11 @@ SELECT 'conflict', NULL, stream_id, actual, expected, NULL FROM s
 UNION ALL
 SELECT 'duplicate', NULL, NULL, n, NULL, NULL FROM dup WHERE n > 0)~";
 
+// Stream locks in one order (sorted), so lockers never deadlock.
+inline constexpr std::string_view kLockStreams = R"~(
+SELECT pg_advisory_xact_lock(hashtextextended(s, 1179996754))
+FROM (SELECT s FROM jsonb_array_elements_text($1::jsonb) AS s ORDER BY s) sorted)~";
+
 inline constexpr std::string_view kSelectByEventIds = R"~(
 SELECT event_id::text, stream_id, stream_version, global_position, tx_id::text
 FROM events WHERE event_id = ANY(string_to_array($1, ',')::uuid[]))~";
@@ -190,6 +195,7 @@ EventStore::EventStore(PgPool& pool, Notifier* notifier) : pool_(pool), notifier
 void EventStore::PrepareStatements(pqxx::connection& conn) {
   conn.prepare("fs_append", std::string(kAppend));
   conn.prepare("fs_by_event_ids", std::string(kSelectByEventIds));
+  conn.prepare("fs_lock_streams", std::string(kLockStreams));
   conn.prepare("fs_read_stream_fwd", fmt::format(fmt::runtime(kReadStreamForward), kEventColumns));
   conn.prepare("fs_read_stream_bwd", fmt::format(fmt::runtime(kReadStreamBackward), kEventColumns));
   conn.prepare("fs_read_all", fmt::format(fmt::runtime(kReadAll), kEventColumns));
@@ -218,7 +224,7 @@ base::Result<AppendResult> EventStore::Append(std::span<const StreamExpectation>
   }
   for (int attempt = 0;; ++attempt) {
     bool retry = false;
-    auto result = AppendOnce(expectations, events, retry);
+    auto result = AppendOnce(expectations, events, /*lock_streams=*/attempt > 0, retry);
     if (retry && attempt < kMaxAnyRetries) continue;
     if (result && !result->duplicate && notifier_ != nullptr) notifier_->Appended(*result, events, options);
     return result;
@@ -230,6 +236,7 @@ namespace {
 // The two JSON parameters of kAppend: streams with their expectations, and events.
 struct AppendParams {
   std::map<std::string, ExpectedVersion> streams;
+  std::string stream_ids_json;  // ["job-1", ...]
   std::string streams_json;
   std::string events_json;
   std::string ids;  // comma-separated event ids
@@ -246,6 +253,10 @@ AppendParams BuildAppendParams(std::span<const StreamExpectation> expectations, 
                                   expected.is_any() ? std::string("null") : std::to_string(expected.value()));
   }
   p.streams_json += ']';
+  p.stream_ids_json = "[";
+  for (const auto& [id, expected] : p.streams)
+    p.stream_ids_json += (p.stream_ids_json.size() > 1 ? "," : "") + JsonString(id);
+  p.stream_ids_json += ']';
   p.events_json = "[";
   for (const NewEvent& e : events) {
     if (p.events_json.size() > 1) p.events_json += ',';
@@ -314,33 +325,33 @@ base::Result<AppendResult> AppendInTransaction(pqxx::transaction_base& tx,
 }
 
 base::Result<AppendResult> EventStore::AppendOnce(std::span<const StreamExpectation> expectations,
-                                                  std::span<const NewEvent> events, bool& retry) {
+                                                  std::span<const NewEvent> events, bool lock_streams, bool& retry) {
   AppendParams p = BuildAppendParams(expectations, events);
   return WithConnection(pool_, "append", [&](pqxx::connection& conn) -> base::Result<AppendResult> {
-    pqxx::nontransaction tx(conn);  // autocommit: the statement is its own transaction
     try {
-      auto rows = tx.exec_prepared("fs_append", p.streams_json, p.events_json);
-      return ParseAppendRows(tx, rows, events, p.ids);
+      if (!lock_streams) {
+        pqxx::nontransaction tx(conn);  // autocommit: the statement is its own transaction
+        return ParseAppendRows(tx, tx.exec_prepared("fs_append", p.streams_json, p.events_json), events, p.ids);
+      }
+      // After a lost race: lock the streams first (advisory locks assign no
+      // transaction id), so the append's snapshot sees every earlier writer.
+      pqxx::work tx(conn);
+      tx.exec_prepared("fs_lock_streams", p.stream_ids_json);
+      auto result = ParseAppendRows(tx, tx.exec_prepared("fs_append", p.streams_json, p.events_json), events, p.ids);
+      if (result) tx.commit();
+      return result;
     } catch (const pqxx::unique_violation& e) {
       std::string what = e.what();
-      if (what.find("events_event_id_key") != std::string::npos) {
-        retry = true;  // a concurrent identical re-send won: the retry returns the original
-        return Fail(ErrorCode::kConflict, "append: the same event ids are being appended concurrently");
-      }
-      if (what.find("events_stream_version_key") == std::string::npos) throw;
-      // A concurrent append took a version we computed. For a stream with an
-      // exact expectation that is a conflict; with "any" we try again.
-      for (const auto& [id, expected] : p.streams) {
-        if (expected.is_any()) continue;
-        auto actual = tx.exec_prepared("fs_stream_version", id)[0][0].as<std::int64_t>();
-        if (actual != expected.value()) return std::unexpected(ConflictError(id, expected.ToString(), actual));
-      }
+      if (what.find("events_event_id_key") == std::string::npos &&
+          what.find("events_stream_version_key") == std::string::npos)
+        throw;
+      // A concurrent append took a version we computed (or the same event
+      // ids): try again; an exact expectation that no longer holds then
+      // comes back as a conflict naming the stream.
       retry = true;
       return Fail(ErrorCode::kConflict, "append: concurrent appends kept winning the race; try again");
     } catch (const pqxx::deadlock_detected&) {
-      // Two batches wrote the same streams in opposite orders; nothing was
-      // committed, so trying again is safe.
-      retry = true;
+      retry = true;  // nothing was committed
       return Fail(ErrorCode::kConflict, "append: deadlocked with a concurrent append; try again");
     } catch (const pqxx::data_exception& e) {
       return Fail(ErrorCode::kInvalidArgument, fmt::format("append refused: {}", e.what()));

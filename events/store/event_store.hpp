@@ -5,7 +5,10 @@
 // expected version, refuses a re-sent batch as a duplicate, computes the new
 // versions and inserts, all at once. Being the first (and only) write of its
 // transaction is what makes the (tx_id, global_position) read order safe for
-// per-stream order (ARCHITECTURE.md, invariant 4). It returns only after
+// per-stream order (ARCHITECTURE.md, invariant 4). When it loses a race for a
+// stream version, it tries again in a transaction that first takes advisory
+// locks on its streams (in sorted order; no write, so the INSERT is still the
+// first write), so contended streams serialise instead of retrying forever. It returns only after
 // COMMIT (invariant 3); then it tells the Notifier (Redis), whose failure
 // never fails the append (invariant 5).
 //
@@ -116,8 +119,10 @@ class EventStore {
   PgPool& pool() { return pool_; }
 
  private:
+  // One try: optimistic (one autocommit statement), or after a lost race
+  // with the streams locked first.
   base::Result<AppendResult> AppendOnce(std::span<const StreamExpectation> expectations,
-                                        std::span<const NewEvent> events, bool& retry);
+                                        std::span<const NewEvent> events, bool lock_streams, bool& retry);
 
   PgPool& pool_;
   Notifier* notifier_;
