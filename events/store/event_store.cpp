@@ -56,6 +56,17 @@ SELECT 'conflict', NULL, stream_id, actual, expected, NULL FROM s
 UNION ALL
 SELECT 'duplicate', NULL, NULL, n, NULL, NULL FROM dup WHERE n > 0)~";
 
+// The common case, one event: the same checks as kAppend in a lighter
+// statement. No row back means a conflict or a duplicate; the caller then
+// runs kAppend, which says which.
+inline constexpr std::string_view kAppendOne = R"~(
+INSERT INTO events (event_id, stream_id, stream_version, event_type, schema_version, payload, metadata)
+SELECT $1::uuid, $2, v.actual + 1, $3, $4, $5::jsonb, $6::jsonb
+FROM (SELECT coalesce(max(stream_version), 0) AS actual FROM events WHERE stream_id = $2) v
+WHERE ($7::bigint IS NULL OR v.actual = $7::bigint)
+  AND (SELECT 1 FROM events e WHERE e.event_id = $1::uuid LIMIT 1) IS NULL
+RETURNING event_id::text, stream_id, stream_version, global_position, tx_id::text)~";
+
 // Stream locks in one order (sorted), so lockers never deadlock.
 inline constexpr std::string_view kLockStreams = R"~(
 SELECT pg_advisory_xact_lock(hashtextextended(s, 1179996754))
@@ -196,6 +207,7 @@ void EventStore::PrepareStatements(pqxx::connection& conn) {
   conn.prepare("fs_append", std::string(kAppend));
   conn.prepare("fs_by_event_ids", std::string(kSelectByEventIds));
   conn.prepare("fs_lock_streams", std::string(kLockStreams));
+  conn.prepare("fs_append_one", std::string(kAppendOne));
   conn.prepare("fs_read_stream_fwd", fmt::format(fmt::runtime(kReadStreamForward), kEventColumns));
   conn.prepare("fs_read_stream_bwd", fmt::format(fmt::runtime(kReadStreamBackward), kEventColumns));
   conn.prepare("fs_read_all", fmt::format(fmt::runtime(kReadAll), kEventColumns));
@@ -331,6 +343,19 @@ base::Result<AppendResult> EventStore::AppendOnce(std::span<const StreamExpectat
     try {
       if (!lock_streams) {
         pqxx::nontransaction tx(conn);  // autocommit: the statement is its own transaction
+        if (events.size() == 1) {
+          const NewEvent& e = events[0];
+          const ExpectedVersion& expected = p.streams.begin()->second;
+          std::optional<std::int64_t> want;
+          if (!expected.is_any()) want = expected.value();
+          auto rows = tx.exec_prepared("fs_append_one", e.event_id, e.stream_id, e.type, e.schema_version,
+                                       e.payload_json, MetadataJson(e.metadata), want);
+          if (!rows.empty())
+            return AppendResult{{AppendedEvent{rows[0][0].c_str(), rows[0][1].c_str(), rows[0][2].as<std::int64_t>(),
+                                               PositionOf(rows[0][4], rows[0][3])}},
+                                false};
+          // Nothing written: kAppend below tells a conflict from a duplicate.
+        }
         return ParseAppendRows(tx, tx.exec_prepared("fs_append", p.streams_json, p.events_json), events, p.ids);
       }
       // After a lost race: lock the streams first (advisory locks assign no
