@@ -1,5 +1,6 @@
 #include "projections/projector.hpp"
 
+#include <future>
 #include <thread>
 
 #include <fmt/format.h>
@@ -88,21 +89,32 @@ base::Result<std::int64_t> Projector::CatchUp(int generation_number,
   if (auto ok = Connect(generation->schema); !ok) return std::unexpected(ok.error());
   events::LogPosition checkpoint = generation->checkpoint;
   std::int64_t applied = 0;
+  // Read the next batch while PostgreSQL applies this one.
+  auto read = [this](events::LogPosition after) {
+    return std::async(std::launch::async,
+                      [this, after] { return store_.ReadAll(after, projection_.filter(), options_.batch_size); });
+  };
+  auto next = read(checkpoint);
   for (;;) {
-    auto batch = store_.ReadAll(checkpoint, projection_.filter(), options_.batch_size);
+    auto batch = next.get();
     if (!batch) return std::unexpected(batch.error());
+    const bool full = static_cast<int>(batch->size()) == options_.batch_size;
     size_t keep = 0;
     while (keep < batch->size() && !PastUntil(options_, (*batch)[keep])) ++keep;
-    bool reached_until = keep < batch->size();
+    const bool reached_until = keep < batch->size();
     batch->resize(keep);
+    if (full && !reached_until) next = read(batch->back().position);
     auto n = ApplyBatch(*generation, *batch, checkpoint);
-    if (!n) return std::unexpected(n.error());
+    if (!n) {
+      if (next.valid()) next.wait();
+      return std::unexpected(n.error());
+    }
     applied += *n;
     if (progress && *n > 0) {
       auto remaining = store_.CountAfter(checkpoint);
       progress({applied, remaining.value_or(0)});
     }
-    if (reached_until || static_cast<int>(batch->size()) < options_.batch_size) return applied;
+    if (!full || reached_until) return applied;
   }
 }
 
