@@ -35,7 +35,8 @@ RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
   UPDATE projection_generations
   SET checkpoint_tx = p_tx, checkpoint_position = p_position, events_applied = events_applied + p_count,
-      last_event_at = to_timestamp(p_last_event_us::double precision / 1000000), updated_at = now()
+      last_event_at = coalesce(to_timestamp(p_last_event_us::double precision / 1000000), last_event_at),
+      updated_at = now()
   WHERE name = p_name AND generation = p_generation
     AND checkpoint_tx = p_from_tx AND checkpoint_position = p_from_position;
   IF NOT FOUND THEN

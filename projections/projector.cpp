@@ -17,10 +17,12 @@ using base::Fail;
 namespace log = base::log;
 
 // Advances the checkpoint only from where this projector read it, or raises
+// ($6, the last event's time, may be '' when only skipping past other events)
 // (migrations/0003_projections.sql): it runs first in the batch, so a second
 // applier waits for the row lock and then rolls its whole batch back.
 inline constexpr std::string_view kAdvanceCheckpoint =
-    "SELECT projection_advance($1, $2::integer, $3::xid8, $4::bigint, $5::bigint, $6::bigint, $7::xid8, $8::bigint)";
+    "SELECT projection_advance($1, $2::integer, $3::xid8, $4::bigint, $5::bigint, nullif($6::text, '')::bigint, "
+    "$7::xid8, $8::bigint)";
 
 inline constexpr std::string_view kTryLock = "SELECT pg_try_advisory_lock(hashtext('furrsight.projector.' || $1))";
 
@@ -81,6 +83,26 @@ base::Result<std::int64_t> Projector::ApplyBatch(const Generation& generation,
   return static_cast<std::int64_t>(batch.size());
 }
 
+base::Result<void> Projector::SkipToHead(const Generation& generation, events::LogPosition& checkpoint) {
+  if (options_.until_position || options_.until_time_us) return {};  // a snapshot stops where it was told
+  auto head = store_.Head();  // first the head, then the read: see below
+  if (!head) return std::unexpected(head.error());
+  if (!(checkpoint < *head)) return {};
+  // This read's snapshot is newer than the head's, and reads are gap-free: if
+  // it finds nothing after the checkpoint, nothing this projection reads lies
+  // at or before the head.
+  auto pending = store_.ReadAll(checkpoint, projection_.filter(), 1);
+  if (!pending) return std::unexpected(pending.error());
+  if (!pending->empty()) return {};
+  auto done = conn_->RunBatch({{kCheckpointStatement,
+                                {generation.name, std::to_string(generation.generation), std::to_string(head->tx_id),
+                                 std::to_string(head->global_position), "0", "", std::to_string(checkpoint.tx_id),
+                                 std::to_string(checkpoint.global_position)}}});
+  if (!done) return std::unexpected(done.error());
+  checkpoint = *head;
+  return {};
+}
+
 base::Result<std::int64_t> Projector::CatchUp(int generation_number,
                                               const std::function<void(const CatchUpProgress&)>& progress) {
   pqxx::connection meta(admin_url_);
@@ -114,7 +136,10 @@ base::Result<std::int64_t> Projector::CatchUp(int generation_number,
       auto remaining = store_.CountAfter(checkpoint);
       progress({applied, remaining.value_or(0)});
     }
-    if (!full || reached_until) return applied;
+    if (!full || reached_until) {
+      if (auto ok = SkipToHead(*generation, checkpoint); !ok) return std::unexpected(ok.error());
+      return applied;
+    }
   }
 }
 
@@ -160,6 +185,10 @@ base::Result<void> Projector::Run(const std::atomic<bool>& stop) {
                   {{"projection", name}, {"error", n.error().message}});
         std::this_thread::sleep_for(options_.poll_interval);
         break;
+      }
+      if (batch->empty()) {
+        if (auto ok = SkipToHead(*live, checkpoint); !ok)
+          log::Warn("projector could not move its checkpoint", {{"projection", name}, {"error", ok.error().message}});
       }
       // Every second (and when idle), look whether an operator switched generations.
       if (batch->empty() || std::chrono::steady_clock::now() - last_switch_check > kSwitchCheckEvery) {

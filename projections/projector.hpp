@@ -58,6 +58,10 @@ class Projector {
 
  private:
   base::Result<void> Connect(const std::string& schema);
+  // A filtered projection skips events of other categories; when nothing it
+  // reads lies between its checkpoint and the log's head, move the
+  // checkpoint to the head so its lag reads zero.
+  base::Result<void> SkipToHead(const Generation& generation, events::LogPosition& checkpoint);
   base::Result<std::int64_t> ApplyBatch(const Generation& generation, const std::vector<events::RecordedEvent>& batch,
                                         events::LogPosition& checkpoint);
 

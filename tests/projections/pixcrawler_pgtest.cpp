@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "events/base/sha256.hpp"
+#include "events/catalog/codec.hpp"
 #include "projections/furrsight/furrsight_projection.hpp"
 #include "projections/generations.hpp"
 #include "projections/pixcrawler/pixcrawler_projection.hpp"
@@ -527,9 +528,12 @@ TEST_F(PixCrawlerTest, MalformedFieldsSkipOrDefaultInsteadOfStoppingTheProjector
             "1000 [] 100 2147483647 Crawl ");
 }
 
+// Invariant 1 over a history of every event type (FurrSight and PixCrawler
+// lives), at least 100,000 events, both projections built live while it is
+// appended, then compared with fresh rebuilds.
 TEST_F(PixCrawlerTest, LiveTablesEqualAFreshRebuildRowForRowForBothProjections) {
   const std::int64_t kEvents = std::getenv("FURRSIGHT_TEST_HISTORY") ? std::atoll(std::getenv("FURRSIGHT_TEST_HISTORY"))
-                                                                     : 20000;
+                                                                     : 100000;
   const Projection* both[] = {&pixcrawler_, &furrsight_};
   std::map<std::string, Generation> live;
   for (const auto* p : both) live[std::string(p->name())] = Live(*p);
@@ -545,6 +549,13 @@ TEST_F(PixCrawlerTest, LiveTablesEqualAFreshRebuildRowForRowForBothProjections) 
   auto appended = testing::GenerateHistory(*store_, {.events = kEvents, .seed = 7, .pixcrawler = true});
   WaitReadable();
   pqxx::connection conn(db_->AdminUrl());
+  {
+    pqxx::read_transaction tx(conn);
+    std::set<std::string> types;
+    for (const auto& r : tx.exec("SELECT DISTINCT event_type FROM events")) types.insert(r[0].c_str());
+    for (const auto& entry : events::Catalog())
+      EXPECT_TRUE(types.contains(std::string(entry.type))) << entry.type << " is missing from the generated history";
+  }
   const auto head = *store_->Head();
   for (const auto* p : both) {
     for (int i = 0; i < 6000; ++i) {

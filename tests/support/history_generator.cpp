@@ -248,6 +248,21 @@ class PixCrawlerLives {
                                  url, 200 + Pick(1000), 200 + Pick(1000), 10000 + Pick(100000), formats[Pick(3)], sha, sha,
                                  crawl_job),
                      worker});
+      if (Pick(4) == 0) {
+        // The page the image came from, and a candidate pair it suggested.
+        const std::string page = base::Sha256Hex("page-" + sha).substr(0, 32);
+        out.push_back({"page-" + page, "PageCaptured",
+                       fmt::format(R"({{"url":"http://groomers.test/g/{0}","final_url":"http://groomers.test/g/{0}",)"
+                                   R"("status":200,"depth":1,"links":["http://groomers.test/"],)"
+                                   R"("images":[{{"url":"{1}","alt":"before grooming","position":0}}]}})",
+                                   page, url),
+                       worker});
+        out.push_back({"page-" + page, "PairCandidateFound",
+                       fmt::format(R"({{"page_url":"http://groomers.test/g/{}","before_image":"{}","after_image":"{}",)"
+                                   R"("cue":"alt_text","score":0.9}})",
+                                   page, url, url),
+                       worker});
+      }
       switch (Pick(3)) {
         case 0: out.push_back({"image-" + sha, "ImageValidated", R"({"rules":["min_size"],"width":400})", "worker:validate"}); break;
         case 1: out.push_back({"image-" + sha, "ImageRejected", R"({"rule":"blur","value":12.5,"threshold":100})", "worker:validate"}); break;
