@@ -8,7 +8,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <fstream>
 #include <random>
 #include <string>
@@ -26,6 +28,17 @@ using Clock = std::chrono::steady_clock;
 inline long EnvLong(const char* name, long fallback) {
   const char* v = std::getenv(name);
   return v != nullptr && *v != '\0' ? std::strtol(v, nullptr, 10) : fallback;
+}
+
+// Runs a benchmark's main; an exception becomes a message and exit code 1.
+template <class Fn>
+int GuardedMain(const char* name, Fn&& main) {
+  try {
+    return main();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: %s\n", name, e.what());
+    return 1;
+  }
 }
 
 inline double SecondsSince(Clock::time_point start) {

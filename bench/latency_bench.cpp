@@ -166,11 +166,4 @@ int Main() {
 }  // namespace
 }  // namespace furrsight::bench
 
-int main() {
-  try {
-    return furrsight::bench::Main();
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "latency_bench: %s\n", e.what());
-    return 1;
-  }
-}
+int main() { return furrsight::bench::GuardedMain("latency_bench", furrsight::bench::Main); }
