@@ -1,0 +1,60 @@
+// JobService: the job commands over the event store — submit (validated,
+// idempotent by key), and every lifecycle command (claim, complete, cancel,
+// retry, ...) as load state -> Decide -> append with the stream's version.
+// A lost race comes back as kConflict: the caller reloads and decides again.
+// Thread-safe (the store is).
+#pragma once
+
+#include <string>
+
+#include <boost/json/object.hpp>
+
+#include "events/store/event_store.hpp"
+#include "orchestrator/jobs/job_lifecycle.hpp"
+
+namespace furrsight::orchestrator::jobs {
+
+// Who asks, why and in which request (invariant 8), and the time to decide with.
+struct CommandContext {
+  std::string actor;           // "user:<uuid>", "cli:<login>", "worker:<name>", "system:scheduler"
+  std::string correlation_id;  // the request
+  std::string causation_id;    // the command: event ids derive from it, so a re-sent command is idempotent
+  std::string source;          // "cli", "api", "worker", ...
+  std::int64_t now_us = 0;
+};
+
+struct SubmitOptions {
+  std::string job_type;
+  boost::json::object payload;
+  int priority = 0;
+  int max_attempts = 0;  // 0: the default (3)
+  std::int64_t lease_ms = 0;
+  std::int64_t schedule_to_start_timeout_ms = 0;
+  std::int64_t start_to_close_timeout_ms = 0;
+  std::string idempotency_key;  // the same key always names the same job
+  std::string parent_job_id;
+  std::string project_id;
+};
+
+struct Submitted {
+  std::string job_id;
+  bool created = false;  // false: the key's job existed already
+};
+
+std::string JobStream(const std::string& job_id);  // "job-<uuid>"
+
+class JobService {
+ public:
+  explicit JobService(events::EventStore& store) : store_(store) {}
+
+  base::Result<Submitted> Submit(const SubmitOptions& options, const CommandContext& context);
+  base::Result<JobState> Load(const std::string& job_id);
+  // Decides `command` against the job's current state and appends the result
+  // with that state's version as the expected version; returns the new state.
+  base::Result<JobState> Execute(const std::string& job_id, const Command& command, const CommandContext& context);
+
+ private:
+  events::EventStore& store_;
+};
+
+}  // namespace furrsight::orchestrator::jobs

@@ -1,0 +1,113 @@
+#include "orchestrator/jobs/job_types.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace furrsight::orchestrator::jobs {
+namespace {
+
+using base::ErrorCode;
+using base::Fail;
+namespace json = boost::json;
+
+constexpr JobTypeSpec kTypes[] = {
+    {"SCRAPE_URL", "crawl seed pages and/or search queries: {urls: [url], queries: [text], max_depth, max_pages, "
+                   "max_images} (urls or queries required)"},
+    {"PROCESS_IMAGE_PAIR", "pair the images of crawled pages: {crawl_job_id | page_urls: [url]}"},
+    {"BATCH_INFERENCE", "analyse pairs with the vision-language model: {status, limit, model, prompt_version} (all optional)"},
+    {"GENERATE_QUERIES", "ask the language model for search queries: {topic (required), count, start_scrape}"},
+    {"VALIDATE_IMAGES", "check crawled images: {crawl_job_id (required), validation_rules: {...}}"},
+    {"EXPORT_DATASET", "export the curated dataset: {format: zip|tar|csv|jsonl|webdataset|imagefolder, filters: {...}}"},
+};
+
+base::Result<void> Expect(const json::object& p, std::string_view key, json::kind kind, bool required,
+                          std::string_view job_type) {
+  const json::value* v = p.if_contains(key);
+  if (v == nullptr) {
+    if (required) return Fail(ErrorCode::kInvalidArgument, fmt::format("{} needs payload.{}", job_type, key));
+    return {};
+  }
+  bool ok = v->kind() == kind || (kind == json::kind::int64 && (v->is_uint64() || v->is_int64()));
+  if (!ok)
+    return Fail(ErrorCode::kInvalidArgument,
+                fmt::format("{}: payload.{} must be {}", job_type, key, json::to_string(kind)));
+  return {};
+}
+
+base::Result<void> NonEmptyStrings(const json::object& p, std::string_view key, std::string_view job_type) {
+  const json::value* v = p.if_contains(key);
+  if (v == nullptr) return {};
+  for (const auto& item : v->as_array())
+    if (!item.is_string() || item.as_string().empty())
+      return Fail(ErrorCode::kInvalidArgument, fmt::format("{}: payload.{} must hold non-empty strings", job_type, key));
+  return {};
+}
+
+}  // namespace
+
+std::span<const JobTypeSpec> JobTypes() { return kTypes; }
+
+const JobTypeSpec* FindJobType(std::string_view name) {
+  for (const auto& t : kTypes)
+    if (t.name == name) return &t;
+  return nullptr;
+}
+
+base::Result<void> ValidatePayload(std::string_view type, const json::object& p) {
+  if (FindJobType(type) == nullptr) {
+    std::string known;
+    for (const auto& t : kTypes) known += (known.empty() ? "" : ", ") + std::string(t.name);
+    return Fail(ErrorCode::kInvalidArgument, fmt::format("unknown job type '{}'; known: {}", type, known));
+  }
+  auto all = [](std::initializer_list<base::Result<void>> checks) -> base::Result<void> {
+    for (const auto& c : checks)
+      if (!c) return c;
+    return {};
+  };
+  using json::kind;
+  if (type == "SCRAPE_URL") {
+    if (auto ok = all({Expect(p, "urls", kind::array, false, type), Expect(p, "queries", kind::array, false, type),
+                       Expect(p, "max_depth", kind::int64, false, type), Expect(p, "max_pages", kind::int64, false, type),
+                       Expect(p, "max_images", kind::int64, false, type)});
+        !ok)
+      return ok;
+    if (!p.contains("urls") && !p.contains("queries"))
+      return Fail(ErrorCode::kInvalidArgument, "SCRAPE_URL needs payload.urls or payload.queries");
+    if (auto ok = NonEmptyStrings(p, "urls", type); !ok) return ok;
+    return NonEmptyStrings(p, "queries", type);
+  }
+  if (type == "PROCESS_IMAGE_PAIR") {
+    if (auto ok = all({Expect(p, "crawl_job_id", kind::string, false, type),
+                       Expect(p, "page_urls", kind::array, false, type)});
+        !ok)
+      return ok;
+    if (!p.contains("crawl_job_id") && !p.contains("page_urls"))
+      return Fail(ErrorCode::kInvalidArgument, "PROCESS_IMAGE_PAIR needs payload.crawl_job_id or payload.page_urls");
+    return NonEmptyStrings(p, "page_urls", type);
+  }
+  if (type == "BATCH_INFERENCE")
+    return all({Expect(p, "status", kind::string, false, type), Expect(p, "limit", kind::int64, false, type),
+                Expect(p, "model", kind::string, false, type), Expect(p, "prompt_version", kind::string, false, type)});
+  if (type == "GENERATE_QUERIES")
+    return all({Expect(p, "topic", kind::string, true, type), Expect(p, "count", kind::int64, false, type),
+                Expect(p, "start_scrape", kind::bool_, false, type)});
+  if (type == "VALIDATE_IMAGES")
+    return all({Expect(p, "crawl_job_id", kind::string, true, type),
+                Expect(p, "validation_rules", kind::object, false, type)});
+  // EXPORT_DATASET
+  if (auto ok = all({Expect(p, "format", kind::string, false, type), Expect(p, "filters", kind::object, false, type)});
+      !ok)
+    return ok;
+  if (const auto* f = p.if_contains("format")) {
+    static constexpr std::string_view kFormats[] = {"zip", "tar", "csv", "jsonl", "webdataset", "imagefolder"};
+    if (std::find(std::begin(kFormats), std::end(kFormats), f->as_string()) == std::end(kFormats))
+      return Fail(ErrorCode::kInvalidArgument,
+                  fmt::format("EXPORT_DATASET: payload.format '{}' is not one of zip, tar, csv, jsonl, webdataset, "
+                              "imagefolder",
+                              std::string_view(f->as_string())));
+  }
+  return {};
+}
+
+}  // namespace furrsight::orchestrator::jobs
