@@ -21,6 +21,11 @@ int RunProjectionsRun(Invocation& inv);
 int RunProjectionsRebuild(Invocation& inv);
 int RunProjectionsSwitch(Invocation& inv);
 int RunProjectionsDrop(Invocation& inv);
+int RunJobsSubmit(Invocation& inv);
+int RunJobsShow(Invocation& inv);
+int RunJobsList(Invocation& inv);
+int RunJobsCancel(Invocation& inv);
+int RunJobsRetry(Invocation& inv);
 
 // Prints "furrsight: <message>" to stderr and returns kExitFailure.
 int ReportError(const base::Error& error);

@@ -88,6 +88,46 @@ class ProjectorProcessTest : public testing::StoreTest {
   FurrSightProjection projection_;
 };
 
+TEST_F(ProjectorProcessTest, JobCommandsSubmitShowListCancelAndRefuseBadInput) {
+  auto [submit, submit_out] =
+      Cli({"jobs", "submit", "SCRAPE_URL", "--payload", R"({"urls":["http://groomers.test/"]})", "--idempotency-key", "k1"});
+  ASSERT_EQ(submit, 0) << submit_out;
+  const std::string id = submit_out.substr(0, 36);
+  auto [again, again_out] =
+      Cli({"jobs", "submit", "SCRAPE_URL", "--payload", R"({"urls":["http://groomers.test/"]})", "--idempotency-key", "k1"});
+  EXPECT_EQ(again, 0);
+  EXPECT_NE(again_out.find(id + "  (already requested"), std::string::npos) << again_out;
+  auto [show, show_out] = Cli({"jobs", "show", id});
+  EXPECT_EQ(show, 0) << show_out;
+  EXPECT_NE(show_out.find("SCRAPE_URL  PENDING"), std::string::npos) << show_out;
+  EXPECT_NE(show_out.find("JobRequested"), std::string::npos) << show_out;
+  auto [cancel, cancel_out] = Cli({"jobs", "cancel", id, "--reason", "test"});
+  EXPECT_EQ(cancel, 0) << cancel_out;
+  EXPECT_NE(cancel_out.find("CANCELLED"), std::string::npos) << cancel_out;
+  auto [cancel2, cancel2_out] = Cli({"jobs", "cancel", id});
+  EXPECT_EQ(cancel2, 1);
+  EXPECT_NE(cancel2_out.find("cannot cancel a job that is CANCELLED"), std::string::npos) << cancel2_out;
+
+  auto [rebuild, rebuild_out] = Cli({"projections", "rebuild", "furrsight"});
+  ASSERT_EQ(rebuild, 0) << rebuild_out;
+  auto [list, list_out] = Cli({"jobs", "list", "--status", "cancelled"});
+  EXPECT_EQ(list, 0) << list_out;
+  EXPECT_NE(list_out.find(id), std::string::npos) << list_out;
+
+  auto [type, type_out] = Cli({"jobs", "submit", "SCRAPE_ALL", "--payload", "{}"});
+  EXPECT_EQ(type, 1);
+  EXPECT_NE(type_out.find("unknown job type 'SCRAPE_ALL'"), std::string::npos) << type_out;
+  auto [json, json_out] = Cli({"jobs", "submit", "SCRAPE_URL", "--payload", "{not json"});
+  EXPECT_EQ(json, 2);
+  EXPECT_NE(json_out.find("--payload must be a JSON object"), std::string::npos) << json_out;
+  auto [field, field_out] = Cli({"jobs", "submit", "GENERATE_QUERIES", "--payload", "{}"});
+  EXPECT_EQ(field, 1);
+  EXPECT_NE(field_out.find("GENERATE_QUERIES needs payload.topic"), std::string::npos) << field_out;
+  auto [missing, missing_out] = Cli({"jobs", "show", "00000000-0000-4000-8000-000000000000"});
+  EXPECT_EQ(missing, 1);
+  EXPECT_NE(missing_out.find("no job"), std::string::npos) << missing_out;
+}
+
 TEST_F(ProjectorProcessTest, OperatorCommandsRebuildSwitchSnapshotAndDrop) {
   testing::GenerateHistory(*store_, {.events = 3000, .seed = 14});
   WaitReadable();
