@@ -66,7 +66,19 @@ base::Result<void> PipelineConnection::RunBatch(const std::vector<SqlCall>& call
       break;
     }
   }
-  PQpipelineSync(conn_);
+  if (!send_error.empty()) {
+    // Never Sync a half-sent batch: that would commit its first statements
+    // (the checkpoint among them). Dropping the connection aborts it.
+    PQfinish(conn_);
+    conn_ = PQconnectdb("");  // a dead handle: ok() is false, the owner reconnects
+    return Fail(ErrorCode::kUnavailable, fmt::format("sending the batch failed: {}", send_error));
+  }
+  if (PQpipelineSync(conn_) != 1) {
+    std::string why = ConnError(conn_);
+    PQfinish(conn_);
+    conn_ = PQconnectdb("");
+    return Fail(ErrorCode::kUnavailable, fmt::format("sending the batch failed: {}", why));
+  }
   // Read every result up to and including the sync.
   std::string failure;
   for (size_t done = 0;;) {
@@ -89,7 +101,6 @@ base::Result<void> PipelineConnection::RunBatch(const std::vector<SqlCall>& call
   PQexitPipelineMode(conn_);
   if (PQstatus(conn_) != CONNECTION_OK)
     return Fail(ErrorCode::kUnavailable, fmt::format("lost the connection: {}", ConnError(conn_)));
-  if (!send_error.empty()) return Fail(ErrorCode::kUnavailable, send_error);
   if (!failure.empty()) return Fail(ErrorCode::kInternal, failure);
   return {};
 }

@@ -121,11 +121,10 @@ base::Result<std::int64_t> Projector::CatchUp(int generation_number,
     auto batch = next.get();
     if (!batch) return std::unexpected(batch.error());
     const bool full = static_cast<int>(batch->size()) == options_.batch_size;
-    size_t keep = 0;
-    while (keep < batch->size() && !PastUntil(options_, (*batch)[keep])) ++keep;
-    const bool reached_until = keep < batch->size();
-    batch->resize(keep);
-    if (full && !reached_until) next = read(batch->back().position);
+    if (full) next = read(batch->back().position);
+    // Positions and times are not monotone in read order: a snapshot skips
+    // what lies past its bound and reads on, rather than stopping at it.
+    std::erase_if(*batch, [this](const events::RecordedEvent& e) { return PastUntil(options_, e); });
     auto n = ApplyBatch(*generation, *batch, checkpoint);
     if (!n) {
       if (next.valid()) next.wait();
@@ -136,74 +135,111 @@ base::Result<std::int64_t> Projector::CatchUp(int generation_number,
       auto remaining = store_.CountAfter(checkpoint);
       progress({applied, remaining.value_or(0)});
     }
-    if (!full || reached_until) {
+    if (!full) {
       if (auto ok = SkipToHead(*generation, checkpoint); !ok) return std::unexpected(ok.error());
       return applied;
     }
   }
 }
 
+bool Projector::AcquireLock(const std::string& name) {
+  try {
+    if (!lock_conn_ || !lock_conn_->is_open()) lock_conn_ = std::make_unique<pqxx::connection>(admin_url_);
+    pqxx::nontransaction tx(*lock_conn_);
+    return tx.exec_params(std::string(kTryLock), name)[0][0].as<bool>();
+  } catch (const std::exception& e) {
+    lock_conn_.reset();
+    log::Warn("projector cannot reach PostgreSQL; retrying", {{"projection", name}, {"error", e.what()}});
+    return false;
+  }
+}
+
+bool Projector::StillHoldsLock() {
+  try {
+    pqxx::nontransaction tx(*lock_conn_);
+    tx.exec("SELECT 1");
+    return true;
+  } catch (const std::exception&) {
+    lock_conn_.reset();  // the session and its lock are gone
+    return false;
+  }
+}
+
 base::Result<void> Projector::Run(const std::atomic<bool>& stop) {
   const std::string name(projection_.name());
-  // Standby until this process holds the projection's lock.
   while (!stop) {
-    try {
-      if (!lock_conn_ || !lock_conn_->is_open()) lock_conn_ = std::make_unique<pqxx::connection>(admin_url_);
-      pqxx::nontransaction tx(*lock_conn_);
-      if (tx.exec_params(std::string(kTryLock), name)[0][0].as<bool>()) break;
-    } catch (const std::exception& e) {
-      lock_conn_.reset();
-      log::Warn("projector cannot reach PostgreSQL; retrying", {{"projection", name}, {"error", e.what()}});
-    }
-    std::this_thread::sleep_for(kStandbyRetry);
-  }
-  if (stop) return {};
-  active_ = true;
-  log::Info("projector active", {{"projection", name}, {"version", projection_.version()}});
-
-  while (!stop) {
-    pqxx::connection meta(admin_url_);
-    auto live = EnsureLive(meta, projection_);
-    if (!live) return std::unexpected(live.error());
-    if (auto ok = Connect(live->schema); !ok) return std::unexpected(ok.error());
-    events::Subscription sub(store_, waker_,
-                             {.from = live->checkpoint, .filter = projection_.filter(),
-                              .batch_size = options_.batch_size, .poll_interval = options_.poll_interval});
-    events::LogPosition checkpoint = live->checkpoint;
-    auto last_switch_check = std::chrono::steady_clock::now();
-    // Follow the live generation until it is switched or we are stopped.
-    while (!stop) {
-      auto batch = sub.Next(options_.poll_interval);
-      if (!batch) {
-        log::Warn("projector read failed; retrying", {{"projection", name}, {"error", batch.error().message}});
+    // Standby until this process holds the projection's lock.
+    while (!stop && !AcquireLock(name)) std::this_thread::sleep_for(kStandbyRetry);
+    if (stop) break;
+    active_ = true;
+    log::Info("projector active", {{"projection", name}, {"version", projection_.version()}});
+    bool holds_lock = true;
+    while (!stop && holds_lock) {
+      // A lost database is waited out: nothing here may end the process.
+      try {
+        holds_lock = FollowLiveGeneration(name, stop);
+      } catch (const std::exception& e) {
+        log::Warn("projector lost PostgreSQL; retrying", {{"projection", name}, {"error", e.what()}});
+        conn_.reset();
         std::this_thread::sleep_for(options_.poll_interval);
-        break;
-      }
-      auto n = ApplyBatch(*live, *batch, checkpoint);
-      if (!n) {
-        log::Warn("projector apply failed; retrying from the checkpoint",
-                  {{"projection", name}, {"error", n.error().message}});
-        std::this_thread::sleep_for(options_.poll_interval);
-        break;
-      }
-      if (batch->empty()) {
-        if (auto ok = SkipToHead(*live, checkpoint); !ok)
-          log::Warn("projector could not move its checkpoint", {{"projection", name}, {"error", ok.error().message}});
-      }
-      // Every second (and when idle), look whether an operator switched generations.
-      if (batch->empty() || std::chrono::steady_clock::now() - last_switch_check > kSwitchCheckEvery) {
-        last_switch_check = std::chrono::steady_clock::now();
-        auto now_live = LoadLive(meta, name);
-        if (now_live && *now_live && (*now_live)->generation != live->generation) {
-          log::Info("projector follows the switched generation",
-                    {{"projection", name}, {"generation", (*now_live)->generation}});
-          break;
-        }
+        holds_lock = StillHoldsLock();
       }
     }
+    active_ = false;
+    if (!holds_lock) log::Warn("projector lost its lock; standing by again", {{"projection", name}});
   }
-  active_ = false;
   return {};
+}
+
+bool Projector::FollowLiveGeneration(const std::string& name, const std::atomic<bool>& stop) {
+  pqxx::connection meta(admin_url_);
+  auto live = EnsureLive(meta, projection_);
+  if (!live) {
+    log::Warn("projector cannot load its generation; retrying", {{"projection", name}, {"error", live.error().message}});
+    std::this_thread::sleep_for(options_.poll_interval);
+    return StillHoldsLock();
+  }
+  if (auto ok = Connect(live->schema); !ok) {
+    log::Warn("projector cannot connect; retrying", {{"projection", name}, {"error", ok.error().message}});
+    std::this_thread::sleep_for(options_.poll_interval);
+    return StillHoldsLock();
+  }
+  events::Subscription sub(store_, waker_,
+                           {.from = live->checkpoint, .filter = projection_.filter(),
+                            .batch_size = options_.batch_size, .poll_interval = options_.poll_interval});
+  events::LogPosition checkpoint = live->checkpoint;
+  auto last_check = std::chrono::steady_clock::now();
+  // Follow the live generation until it is switched, the lock is lost, or we are stopped.
+  while (!stop) {
+    auto batch = sub.Next(options_.poll_interval);
+    if (!batch) {
+      log::Warn("projector read failed; retrying", {{"projection", name}, {"error", batch.error().message}});
+      std::this_thread::sleep_for(options_.poll_interval);
+      return StillHoldsLock();
+    }
+    auto n = ApplyBatch(*live, *batch, checkpoint);
+    if (!n) {
+      log::Warn("projector apply failed; retrying from the checkpoint", {{"projection", name}, {"error", n.error().message}});
+      std::this_thread::sleep_for(options_.poll_interval);
+      return StillHoldsLock();
+    }
+    if (batch->empty()) {
+      if (auto ok = SkipToHead(*live, checkpoint); !ok)
+        log::Warn("projector could not move its checkpoint", {{"projection", name}, {"error", ok.error().message}});
+    }
+    // Every second (and when idle): still ours, and still the live generation?
+    if (batch->empty() || std::chrono::steady_clock::now() - last_check > kSwitchCheckEvery) {
+      last_check = std::chrono::steady_clock::now();
+      if (!StillHoldsLock()) return false;
+      auto now_live = LoadLive(meta, name);
+      if (!now_live) return true;  // look again from the top
+      if (*now_live && (*now_live)->generation != live->generation) {
+        log::Info("projector follows the switched generation", {{"projection", name}, {"generation", (*now_live)->generation}});
+        return true;
+      }
+    }
+  }
+  return true;
 }
 
 }  // namespace furrsight::projections

@@ -58,6 +58,11 @@ class Projector {
 
  private:
   base::Result<void> Connect(const std::string& schema);
+  bool AcquireLock(const std::string& name);
+  // False when the session holding the advisory lock is gone.
+  bool StillHoldsLock();
+  // Applies the live generation until it is switched (true) or the lock is lost (false).
+  bool FollowLiveGeneration(const std::string& name, const std::atomic<bool>& stop);
   // A filtered projection skips events of other categories; when nothing it
   // reads lies between its checkpoint and the log's head, move the
   // checkpoint to the head so its lag reads zero.

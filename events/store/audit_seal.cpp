@@ -114,7 +114,8 @@ base::Result<std::int64_t> AuditLog::SealPending(int batch_size, const AuditProg
 
 base::Result<AuditVerification> AuditLog::Verify(int batch_size, const AuditProgress& progress) {
   return WithConnection(pool_, "audit verify", [&](pqxx::connection& conn) -> base::Result<AuditVerification> {
-    pqxx::read_transaction tx(conn);  // one snapshot for the whole check
+    // One snapshot for the whole check.
+    pqxx::transaction<pqxx::isolation_level::repeatable_read, pqxx::readwrite_policy::read_only> tx(conn);
     const std::string sql = fmt::format(fmt::runtime(kSealedEvents), kEventColumns);
     AuditVerification out;
     Digest chain{};
@@ -167,7 +168,7 @@ base::Result<AuditVerification> AuditLog::Verify(int batch_size, const AuditProg
 
 base::Result<AuditHead> AuditLog::Head() {
   return WithConnection(pool_, "audit head", [&](pqxx::connection& conn) -> base::Result<AuditHead> {
-    pqxx::read_transaction tx(conn);
+    pqxx::transaction<pqxx::isolation_level::repeatable_read, pqxx::readwrite_policy::read_only> tx(conn);
     AuditHead head;
     LogPosition after;
     if (auto last = tx.exec(std::string(kLastSeal)); !last.empty()) {

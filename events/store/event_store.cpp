@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <regex>
 
 #include <boost/json.hpp>
@@ -122,6 +123,11 @@ WHERE (tx_id, global_position) > ($1::xid8, $2::bigint)
 
 constexpr int kMaxAnyRetries = 20;
 
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
 std::string JsonString(std::string_view s) { return boost::json::serialize(boost::json::string(s)); }
 
 std::string MetadataJson(const EventMetadata& m) {
@@ -180,8 +186,13 @@ base::Result<void> ValidateNewEvent(const NewEvent& e) {
                 fmt::format("event {} lacks actor, correlation id or causation id (every event records who, why "
                             "and which request)",
                             e.type));
-  if (e.payload_json.empty() || e.payload_json.front() != '{')
-    return Fail(ErrorCode::kInvalidArgument, fmt::format("event {} payload must be a JSON object", e.type));
+  // The payload is spliced into the batch's JSON: it must be one JSON object, nothing more.
+  boost::system::error_code ec;
+  auto payload = boost::json::parse(e.payload_json, ec);
+  if (ec || !payload.is_object())
+    return Fail(ErrorCode::kInvalidArgument,
+                fmt::format("append refused: event {} payload is not a JSON object{}", e.type,
+                            ec ? " (" + ec.message() + ")" : ""));
   return {};
 }
 
@@ -226,8 +237,12 @@ base::Result<AppendResult> EventStore::Append(const std::string& stream_id, Expe
 base::Result<AppendResult> EventStore::Append(std::span<const StreamExpectation> expectations,
                                               std::span<const NewEvent> events, const AppendOptions& options) {
   if (events.empty()) return Fail(ErrorCode::kInvalidArgument, "append: no events given");
-  for (const NewEvent& e : events)
+  std::set<std::string> ids;
+  for (const NewEvent& e : events) {
     if (auto ok = ValidateNewEvent(e); !ok) return std::unexpected(ok.error());
+    if (!ids.insert(Lower(e.event_id)).second)
+      return Fail(ErrorCode::kInvalidArgument, fmt::format("append: event id {} appears twice in one batch", e.event_id));
+  }
   for (const auto& x : expectations) {
     bool written = std::any_of(events.begin(), events.end(), [&](const NewEvent& e) { return e.stream_id == x.stream_id; });
     if (!written)
@@ -288,10 +303,6 @@ base::Error ConflictError(const std::string& stream, const std::string& expected
                      base::VersionConflict{stream, expected, actual}};
 }
 
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
 
 // Interprets the rows of kAppend (and reads the originals of a duplicate).
 base::Result<AppendResult> ParseAppendRows(pqxx::transaction_base& tx, const pqxx::result& rows,

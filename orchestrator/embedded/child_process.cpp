@@ -87,6 +87,8 @@ base::Result<ChildProcess> ChildProcess::Spawn(const SpawnOptions& o) {
     return Fail(ErrorCode::kInternal, fmt::format("fork failed: {}", std::strerror(errno)));
   }
   if (pid == 0) ExecChild(o, argv, parent, user, out_fd);
+  // Also here: a signal forwarded to the group right after fork must find it.
+  if (o.new_process_group) setpgid(pid, pid);
   if (out_fd >= 0) ::close(out_fd);
   return ChildProcess(pid);
 }
