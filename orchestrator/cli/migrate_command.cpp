@@ -6,16 +6,6 @@
 
 namespace furrsight::orchestrator::cli {
 
-int ReportError(const base::Error& error) {
-  fmt::print(stderr, "furrsight: {}\n", error.message);
-  return kExitFailure;
-}
-
-std::string AdminUrl(const base::Config& config) {
-  const std::string& admin = config.Get("admin_database_url");
-  return admin.empty() ? config.Get("database_url") : admin;
-}
-
 namespace {
 
 base::Result<std::vector<events::Migration>> SelectedMigrations(const base::Config& config) {
