@@ -93,7 +93,7 @@ int RunDev(Invocation& inv) {
       "  PostgreSQL {}  {}   (service role; {} events in the log)\n"
       "  Redis         {}   (PING: {})\n"
       "  schema        migrated (furrsight migrate --status --admin-database-url {})\n"
-      "  environment   source {} to point other furrsight commands at this instance\n",
+      "  environment   source {} (while dev runs) to point other furrsight commands here\n",
       elapsed, alive->postgres_version, s.ServiceUrl(), alive->events, s.redis().Url(), alive->redis, s.AdminUrl(),
       (data_dir / "env").string());
 
@@ -119,7 +119,12 @@ int RunDev(Invocation& inv) {
   if (!head) return ReportError(head.error());
   fmt::print("  audit seal    {} events sealed, head {}\n", head->sealed, head->head_hash.empty() ? "-" : head->head_hash);
 
-  if (inv.Flag("once")) return kExitOk;
+  if (inv.Flag("once")) {
+    fmt::print("\n--once: PostgreSQL and Redis stop now (their data stays in {}). To keep them up, run\n"
+               "  build/bin/furrsight dev\nand in another shell: source {}\n",
+               data_dir.string(), (data_dir / "env").string());
+    return kExitOk;
+  }
   fmt::print("\nRunning projectors and the audit sealer; press Ctrl-C to stop.\n");
   std::signal(SIGINT, OnStopSignal);
   std::signal(SIGTERM, OnStopSignal);
