@@ -171,7 +171,6 @@ base::Result<void> Projector::Run(const std::atomic<bool>& stop) {
     // Standby until this process holds the projection's lock.
     while (!stop && !AcquireLock(name)) std::this_thread::sleep_for(kStandbyRetry);
     if (stop) break;
-    active_ = true;
     log::Info("projector active", {{"projection", name}, {"version", projection_.version()}});
     bool holds_lock = true;
     while (!stop && holds_lock) {
@@ -185,7 +184,6 @@ base::Result<void> Projector::Run(const std::atomic<bool>& stop) {
         holds_lock = StillHoldsLock();
       }
     }
-    active_ = false;
     if (!holds_lock) log::Warn("projector lost its lock; standing by again", {{"projection", name}});
   }
   return {};

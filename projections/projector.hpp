@@ -54,7 +54,6 @@ class Projector {
   // lost databases it cannot recover from.
   base::Result<void> Run(const std::atomic<bool>& stop);
 
-  bool active() const { return active_.load(); }
 
  private:
   base::Result<void> Connect(const std::string& schema);
@@ -78,7 +77,6 @@ class Projector {
   std::unique_ptr<PipelineConnection> conn_;  // search_path set to conn_schema_; statements prepared
   std::string conn_schema_;
   std::unique_ptr<pqxx::connection> lock_conn_;  // holds the advisory lock while active
-  std::atomic<bool> active_{false};
 };
 
 }  // namespace furrsight::projections

@@ -12,7 +12,7 @@
 #include "projections/pixcrawler/pixcrawler_projection.hpp"
 #include "projections/projector.hpp"
 #include "tests/support/history_generator.hpp"
-#include "tests/support/store_fixture.hpp"
+#include "tests/support/projection_fixture.hpp"
 
 namespace furrsight::projections {
 namespace {
@@ -36,30 +36,13 @@ const std::string kExport = "0b6f5c1e-0000-4000-8000-000000000041";
 const std::string kKeyExport = "0b6f5c1e-0000-4000-8000-000000000042";
 const std::string kSchema = "pixcrawler_g1";
 
-class PixCrawlerTest : public testing::StoreTest {
+class PixCrawlerTest : public testing::ProjectionTest {
  protected:
   std::string Label() const override { return "pixcrawler"; }
 
-  // TableChecksum of every table of `schema`.
-  std::map<std::string, std::string> Checksums(const Projection& projection, const std::string& schema) {
-    std::map<std::string, std::string> out;
-    for (const auto& table : projection.tables()) out[table] = testing::TableChecksum(db_->AdminUrl(), schema, table);
-    return out;
-  }
 
 
-  Generation Live(const Projection& projection) {
-    pqxx::connection conn(db_->AdminUrl());
-    auto g = EnsureLive(conn, projection);
-    EXPECT_TRUE(g.has_value()) << g.error().message;
-    return *g;
-  }
 
-  pqxx::result Query(const std::string& sql, bool as_owner = false) {
-    pqxx::connection conn(as_owner ? db_->AdminUrl() : db_->ServiceUrl());
-    pqxx::read_transaction tx(conn);
-    return tx.exec(sql);
-  }
 
   std::string One(const std::string& sql) {
     auto r = Query(sql);

@@ -7,7 +7,7 @@
 #include "projections/generations.hpp"
 #include "projections/projector.hpp"
 #include "tests/support/history_generator.hpp"
-#include "tests/support/store_fixture.hpp"
+#include "tests/support/projection_fixture.hpp"
 
 namespace furrsight::projections {
 namespace {
@@ -15,30 +15,13 @@ namespace {
 using testing::TestEvent;
 using namespace std::chrono_literals;
 
-class ProjectionsTest : public testing::StoreTest {
+class ProjectionsTest : public testing::ProjectionTest {
  protected:
   std::string Label() const override { return "projections"; }
 
-  // TableChecksum of every table of `schema`.
-  std::map<std::string, std::string> Checksums(const std::string& schema) {
-    std::map<std::string, std::string> out;
-    for (const auto& table : projection_.tables()) out[table] = testing::TableChecksum(db_->AdminUrl(), schema, table);
-    return out;
-  }
 
 
-  Generation Live() {
-    pqxx::connection conn(db_->AdminUrl());
-    auto g = EnsureLive(conn, projection_);
-    EXPECT_TRUE(g.has_value()) << g.error().message;
-    return *g;
-  }
 
-  pqxx::result Query(const std::string& sql, bool as_owner = false) {
-    pqxx::connection conn(as_owner ? db_->AdminUrl() : db_->ServiceUrl());
-    pqxx::read_transaction tx(conn);
-    return tx.exec(sql);
-  }
 
   void Append(const std::string& stream, const std::string& type, const std::string& payload) {
     auto r = store_->Append(stream, events::ExpectedVersion::Any(), std::vector{TestEvent(stream, type, payload)});
@@ -68,7 +51,7 @@ TEST_F(ProjectionsTest, BuildsTheSeedTablesFromCurationAndJobEvents) {
   Append(job, "JobCompleted", R"({"attempt":1,"result":{"pairs":2}})");
   WaitReadable();
 
-  Generation live = Live();
+  Generation live = Live(projection_);
   Projector projector(db_->AdminUrl(), *store_, nullptr, projection_);
   auto applied = projector.CatchUp(live.generation);
   ASSERT_TRUE(applied.has_value()) << applied.error().message;
@@ -105,7 +88,7 @@ TEST_F(ProjectionsTest, BuildsTheSeedTablesFromCurationAndJobEvents) {
 }
 
 TEST_F(ProjectionsTest, SeedColumnsDefaultsAndConstraintsAreAsSpecified) {
-  Live();
+  Live(projection_);
   auto cols = Query(
       "SELECT table_name || '.' || column_name || ':' || data_type || ':' || is_nullable || ':' || "
       "coalesce(character_maximum_length::text, '') || ':' || coalesce(column_default, '') "
@@ -138,7 +121,7 @@ TEST_F(ProjectionsTest, SeedColumnsDefaultsAndConstraintsAreAsSpecified) {
 TEST_F(ProjectionsTest, LiveTablesEqualAFreshRebuildRowForRow) {
   const std::int64_t kEvents = std::getenv("FURRSIGHT_TEST_HISTORY") ? std::atoll(std::getenv("FURRSIGHT_TEST_HISTORY"))
                                                                      : 100000;
-  Generation live = Live();
+  Generation live = Live(projection_);
   std::atomic<bool> stop{false};
   std::thread follower([&] {
     Projector projector(db_->AdminUrl(), *store_, nullptr, projection_, {.batch_size = 500, .poll_interval = 20ms});
@@ -165,8 +148,8 @@ TEST_F(ProjectionsTest, LiveTablesEqualAFreshRebuildRowForRow) {
   ASSERT_TRUE(applied.has_value()) << applied.error().message;
   EXPECT_EQ(*applied, appended);
 
-  auto live_sums = Checksums(live.schema);
-  auto rebuilt_sums = Checksums(rebuilt->schema);
+  auto live_sums = Checksums(projection_, live.schema);
+  auto rebuilt_sums = Checksums(projection_, rebuilt->schema);
   for (const auto& table : projection_.tables()) {
     EXPECT_EQ(live_sums[table], rebuilt_sums[table]) << table;
     EXPECT_NE(live_sums[table].substr(0, 2), "0:") << table << " is empty: the history must exercise it";
@@ -176,7 +159,7 @@ TEST_F(ProjectionsTest, LiveTablesEqualAFreshRebuildRowForRow) {
 TEST_F(ProjectionsTest, ReadersSeeOldOrNewTablesNeverPartialDuringRebuildAndSwitch) {
   testing::GenerateHistory(*store_, {.events = 20000, .seed = 3});
   WaitReadable();
-  Generation live = Live();
+  Generation live = Live(projection_);
   Projector projector(db_->AdminUrl(), *store_, nullptr, projection_);
   ASSERT_TRUE(projector.CatchUp(live.generation).has_value());
   const auto full = Query("SELECT count(*) FROM grooming_pairs")[0][0].as<long long>();
@@ -224,7 +207,7 @@ TEST_F(ProjectionsTest, ReadersSeeOldOrNewTablesNeverPartialDuringRebuildAndSwit
 TEST_F(ProjectionsTest, TwoAppliersOnOneGenerationNeverApplyAnEventTwice) {
   const auto total = testing::GenerateHistory(*store_, {.events = 20000, .seed = 5});
   WaitReadable();
-  Generation live = Live();
+  Generation live = Live(projection_);
   std::atomic<int> conflicts{0};
   auto applier = [&] {
     Projector projector(db_->AdminUrl(), *store_, nullptr, projection_, {.batch_size = 200});
@@ -246,7 +229,7 @@ TEST_F(ProjectionsTest, TwoAppliersOnOneGenerationNeverApplyAnEventTwice) {
   std::printf("appliers collided %d times\n", conflicts.load());
   auto clean = CreateGeneration(conn, projection_);
   ASSERT_TRUE(Projector(db_->AdminUrl(), *store_, nullptr, projection_).CatchUp(clean->generation).has_value());
-  EXPECT_EQ(Checksums(live.schema), Checksums(clean->schema));
+  EXPECT_EQ(Checksums(projection_, live.schema), Checksums(projection_, clean->schema));
 }
 
 TEST_F(ProjectionsTest, SnapshotUntilAPositionLeavesTheLiveModelUntouched) {
@@ -256,7 +239,7 @@ TEST_F(ProjectionsTest, SnapshotUntilAPositionLeavesTheLiveModelUntouched) {
   const auto before_verify = store_->Head()->global_position;
   Append(pair, "PairVerified", R"({})");
   WaitReadable();
-  Generation live = Live();
+  Generation live = Live(projection_);
   Projector projector(db_->AdminUrl(), *store_, nullptr, projection_);
   ASSERT_TRUE(projector.CatchUp(live.generation).has_value());
 
