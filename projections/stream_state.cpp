@@ -101,7 +101,13 @@ void FoldJob(json::object& s, const events::RecordedEvent& e, const json::object
     s["status"] = "CANCELLED";
     s["completed_at"] = e.recorded_at;
   } else if (e.type == "JobChildrenPlanned") {
-    copy({"total"});
+    s["status"] = "WAITING_CHILDREN";
+    s["total_chunks"] = p.contains("total") ? p.at("total") : json::value(0);
+  } else if (e.type == "JobChildFinished") {
+    const std::string status = Str(p, "status");
+    const char* key = status == "COMPLETED" ? "completed_chunks" : status == "FAILED" ? "failed_chunks" : "cancelled_chunks";
+    const auto* n = s.if_contains(key);
+    s[key] = (n != nullptr && n->is_int64() ? n->as_int64() : 0) + 1;
   }
 }
 

@@ -23,6 +23,13 @@ constexpr SettingSpec kSettings[] = {
     {"log_level", "info", "debug, info, warn or error"},
     {"poll_interval_ms", "250",
      "how often subscribers poll PostgreSQL when no Redis wake-up arrives (and always when Redis is down)", true},
+    {"worker_slots", "4", "jobs one worker process runs at once", true},
+    {"worker_grace_ms", "10000",
+     "on SIGTERM, how long a worker lets running jobs finish before giving them back", true},
+    {"job_limits", "SCRAPE_URL/key=2",
+     "concurrency limits across all workers: TYPE=N (per job type), TYPE/key=N (per key, e.g. per target host), "
+     "comma-separated"},
+    {"scheduler_interval_ms", "500", "how often the scheduler looks for lapsed leases and start timeouts", true},
 };
 
 std::string Trim(std::string_view s) {

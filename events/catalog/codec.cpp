@@ -31,6 +31,7 @@ const std::vector<CatalogEntry>& Entries() {
       Entry<v1::JobCancelRequested>("job"),
       Entry<v1::JobCancelled>("job"),
       Entry<v1::JobChildrenPlanned>("job"),
+      Entry<v1::JobChildFinished>("job"),
       Entry<v1::ImageDownloaded>("image"),
       Entry<v1::ImageValidated>("image"),
       Entry<v1::ImageRejected>("image"),

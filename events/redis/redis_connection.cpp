@@ -92,5 +92,6 @@ std::string CategoryChannel(const std::string& prefix, const std::string& catego
   return prefix + ":events:" + category;
 }
 std::string WakeChannel(const std::string& prefix, const std::string& name) { return prefix + ":wake:" + name; }
+std::string QueueKey(const std::string& prefix, const std::string& name) { return prefix + ":queue:" + name; }
 
 }  // namespace furrsight::events

@@ -48,9 +48,11 @@ class RedisConnection {
 };
 
 // Pub/sub channel names, one place: "<prefix>:events", "<prefix>:events:<category>",
-// "<prefix>:wake:<name>" (e.g. wake:jobs:SCRAPE_URL).
+// "<prefix>:wake:<name>" (e.g. wake:jobs:SCRAPE_URL); and list names for queues.
 std::string AllEventsChannel(const std::string& prefix);
 std::string CategoryChannel(const std::string& prefix, const std::string& category);
 std::string WakeChannel(const std::string& prefix, const std::string& name);
+// The Redis list of a dispatch queue: "<prefix>:queue:<name>" (e.g. queue:jobs:SCRAPE_URL).
+std::string QueueKey(const std::string& prefix, const std::string& name);
 
 }  // namespace furrsight::events

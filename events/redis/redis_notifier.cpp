@@ -45,6 +45,7 @@ void RedisNotifier::Appended(const AppendResult& result, std::span<const NewEven
     for (const NewEvent& e : events) ++per_category[CategoryOf(e.stream_id)];
     for (const auto& [category, n] : per_category) add(CategoryChannel(prefix_, category), n);
     for (const auto& name : options.wake_channels) add(WakeChannel(prefix_, name), 1);
+    queued_.insert(queued_.end(), options.queue_items.begin(), options.queue_items.end());
   }
   cv_.notify_one();
 }
@@ -54,11 +55,13 @@ void RedisNotifier::Run() {
   auto next_connect = std::chrono::steady_clock::now();
   for (;;) {
     std::map<std::string, Pending> batch;
+    std::vector<QueueItem> queue;
     {
       std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return stop_ || !pending_.empty(); });
-      if (pending_.empty() && stop_) return;
+      cv_.wait(lock, [&] { return stop_ || !pending_.empty() || !queued_.empty(); });
+      if (pending_.empty() && queued_.empty() && stop_) return;
       batch.swap(pending_);
+      queue.swap(queued_);
     }
     if (!conn || !conn->ok()) {
       conn.reset();
@@ -72,19 +75,25 @@ void RedisNotifier::Run() {
         }
       }
     }
+    const size_t commands = batch.size() + queue.size();
     if (!conn) {
-      dropped_ += batch.size();
+      dropped_ += commands;
       continue;
     }
-    // Pipeline every PUBLISH, then read the replies.
+    // Pipeline every push and PUBLISH (pushes first: a woken worker finds its item), then read the replies.
+    for (const QueueItem& q : queue) {
+      std::string key = QueueKey(prefix_, q.queue);
+      redisAppendCommand(conn->get(), q.front ? "LPUSH %b %b" : "RPUSH %b %b", key.data(), key.size(), q.item.data(),
+                         q.item.size());
+    }
     for (const auto& [channel, p] : batch) {
       std::string message = fmt::format(R"({{"p":{},"tx":"{}","n":{}}})", p.last.global_position, p.last.tx_id, p.count);
       redisAppendCommand(conn->get(), "PUBLISH %b %b", channel.data(), channel.size(), message.data(), message.size());
     }
-    for (size_t i = 0; i < batch.size(); ++i) {
+    for (size_t i = 0; i < commands; ++i) {
       void* reply = nullptr;
       if (redisGetReply(conn->get(), &reply) != REDIS_OK) {
-        dropped_ += batch.size() - i;
+        dropped_ += commands - i;
         base::log::Warn("redis publish failed; subscribers fall back to polling",
                         {{"error", conn->get()->errstr}});
         conn.reset();

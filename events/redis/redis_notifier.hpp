@@ -1,7 +1,8 @@
 // RedisNotifier: after an append commits, publishes a compact wake-up on
 // Redis pub/sub: "<prefix>:events", "<prefix>:events:<category>" and any
 // extra wake channels of the append. The message is a hint, never the truth:
-// {"p":<global_position>,"tx":"<tx_id>","n":<events>}.
+// {"p":<global_position>,"tx":"<tx_id>","n":<events>}. The append's queue
+// items are pushed (RPUSH, or LPUSH for `front`) on their lists, also hints.
 //
 // Appended() only queues; a background thread publishes, coalescing what
 // piled up per channel, with a pipeline. When Redis is unreachable the hints
@@ -16,6 +17,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "events/redis/redis_connection.hpp"
 #include "events/store/event_store.hpp"
@@ -38,13 +40,13 @@ class RedisNotifier final : public Notifier {
     std::int64_t count = 0;
   };
   void Run();
-  void Publish(std::map<std::string, Pending>& batch);
 
   const RedisAddress address_;
   const std::string prefix_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::map<std::string, Pending> pending_;  // guarded by mu_
+  std::vector<QueueItem> queued_;           // guarded by mu_
   bool stop_ = false;                       // guarded by mu_
   std::atomic<std::uint64_t> published_{0};
   std::atomic<std::uint64_t> dropped_{0};

@@ -59,10 +59,19 @@ struct AppendResult {
   bool duplicate = false;             // the same event ids were appended before; nothing new was written
 };
 
+// An item pushed on a Redis list after the append commits: a dispatch hint
+// (e.g. a job id for the workers of its type), never the truth.
+struct QueueItem {
+  std::string queue;   // list "<prefix>:queue:<queue>", e.g. "jobs:SCRAPE_URL"
+  std::string item;
+  bool front = false;  // popped before the items already waiting (priority)
+};
+
 struct AppendOptions {
   // Extra Redis channels to wake (beside the all-events and per-category
   // ones), e.g. "jobs:SCRAPE_URL" for workers of that job type.
   std::vector<std::string> wake_channels;
+  std::vector<QueueItem> queue_items;
 };
 
 // Told about every committed append. Implementations must not throw and

@@ -112,6 +112,42 @@ base::Result<Events> DecideTimeOut(const JobState& s, const TimeOutJob& c) {
   return Fail(ErrorCode::kFailedPrecondition, fmt::format("a {} job has nothing to time out", StatusName(s.status)));
 }
 
+base::Result<Events> DecideChildFinished(const JobState& s, const RecordChildFinished& c) {
+  if (s.status != JobStatus::kWaitingChildren) return Events{};  // e.g. cancelled meanwhile: nothing to count
+  if (std::find(s.children.begin(), s.children.end(), c.child_job_id) == s.children.end())
+    return Fail(ErrorCode::kInvalidArgument, fmt::format("{} is not a child of this job", c.child_job_id));
+  if (s.finished_children.contains(c.child_job_id)) return Events{};
+  if (c.status != "COMPLETED" && c.status != "FAILED" && c.status != "CANCELLED")
+    return Fail(ErrorCode::kInvalidArgument, fmt::format("'{}' is not a final status", c.status));
+  v1::JobChildFinished finished;
+  finished.set_child_job_id(c.child_job_id);
+  finished.set_status(c.status);
+  finished.set_job_type(c.job_type);
+  Events out{finished};
+  const int completed = s.children_completed + (c.status == "COMPLETED" ? 1 : 0);
+  const int failed = s.children_failed + (c.status == "FAILED" ? 1 : 0);
+  const int cancelled = s.children_cancelled + (c.status == "CANCELLED" ? 1 : 0);
+  if (completed + failed + cancelled < s.children_total) return out;
+  if (completed > 0) {
+    v1::JobCompleted done;
+    done.set_attempt(s.attempt);
+    auto& fields = *done.mutable_result()->mutable_fields();
+    fields["children"].set_number_value(s.children_total);
+    fields["children_completed"].set_number_value(completed);
+    fields["children_failed"].set_number_value(failed);
+    fields["children_cancelled"].set_number_value(cancelled);
+    out.push_back(done);
+  } else {
+    v1::JobFailed failed_for_good;
+    failed_for_good.set_attempt(s.attempt);
+    failed_for_good.set_error(fmt::format("none of its {} child jobs completed ({} failed, {} cancelled)",
+                                          s.children_total, failed, cancelled));
+    failed_for_good.set_final(true);
+    out.push_back(failed_for_good);
+  }
+  return out;
+}
+
 base::Result<Events> DecideCancel(const JobState& s, const CancelJob& c) {
   if (IsTerminal(s.status) || s.status == JobStatus::kNone) {
     if (auto r = NotIn(s, "cancel"); !r) return std::unexpected(r.error());
@@ -133,6 +169,7 @@ std::string_view StatusName(JobStatus status) {
     case JobStatus::kPending: return "PENDING";
     case JobStatus::kInProgress: return "IN_PROGRESS";
     case JobStatus::kWaitingRetry: return "WAITING_RETRY";
+    case JobStatus::kWaitingChildren: return "WAITING_CHILDREN";
     case JobStatus::kCompleted: return "COMPLETED";
     case JobStatus::kFailed: return "FAILED";
     case JobStatus::kCancelled: return "CANCELLED";
@@ -213,6 +250,15 @@ base::Result<std::vector<JobEvent>> Decide(const JobState& s, const Command& com
             retry.set_reason(c.reason.empty() ? "retried by an operator" : c.reason);
             return Events{retry};
           },
+          [&](const AwaitChildren& c) -> base::Result<Events> {
+            if (auto r = HoldsLease(s, c.worker, c.attempt, "fan out"); !r) return std::unexpected(r.error());
+            if (c.child_ids.empty()) return Fail(ErrorCode::kInvalidArgument, "a fan-out needs at least one child");
+            v1::JobChildrenPlanned planned;
+            for (const auto& id : c.child_ids) planned.add_child_job_ids(id);
+            planned.set_total(static_cast<int>(c.child_ids.size()));
+            return Events{planned};
+          },
+          [&](const RecordChildFinished& c) { return DecideChildFinished(s, c); },
       },
       command);
 }
@@ -229,6 +275,7 @@ JobState Evolve(JobState s, const JobEvent& event, std::int64_t version, std::in
                    s.start_to_close_timeout_ms = e.start_to_close_timeout_ms();
                    s.requested_at_us = recorded_at_us;
                    s.next_attempt = 1;
+                   s.parent_job_id = e.parent_job_id();
                  },
                  [&](const v1::JobStarted& e) {
                    s.status = JobStatus::kInProgress;
@@ -267,6 +314,18 @@ JobState Evolve(JobState s, const JobEvent& event, std::int64_t version, std::in
                    s.status = JobStatus::kCancelled;
                    s.worker.clear();
                  },
+                 [&](const v1::JobChildrenPlanned& e) {
+                   s.status = JobStatus::kWaitingChildren;
+                   s.children.assign(e.child_job_ids().begin(), e.child_job_ids().end());
+                   s.children_total = std::max(e.total(), e.child_job_ids_size());
+                   s.worker.clear();
+                 },
+                 [&](const v1::JobChildFinished& e) {
+                   if (!s.finished_children.insert(e.child_job_id()).second) return;
+                   if (e.status() == "COMPLETED") ++s.children_completed;
+                   else if (e.status() == "FAILED") ++s.children_failed;
+                   else ++s.children_cancelled;
+                 },
              },
              event);
   return s;
@@ -296,16 +355,14 @@ base::Result<JobEvent> ToJobEvent(const events::RecordedEvent& e) {
   if (e.type == "JobRetryScheduled") return as.operator()<v1::JobRetryScheduled>();
   if (e.type == "JobCancelRequested") return as.operator()<v1::JobCancelRequested>();
   if (e.type == "JobCancelled") return as.operator()<v1::JobCancelled>();
+  if (e.type == "JobChildrenPlanned") return as.operator()<v1::JobChildrenPlanned>();
+  if (e.type == "JobChildFinished") return as.operator()<v1::JobChildFinished>();
   return Fail(ErrorCode::kInvalidArgument, fmt::format("{} is not a job lifecycle event", e.type));
 }
 
 base::Result<JobState> Replay(const std::vector<events::RecordedEvent>& recorded) {
   JobState s;
   for (const auto& e : recorded) {
-    if (e.type == "JobChildrenPlanned") {
-      s.version = e.stream_version;
-      continue;
-    }
     auto event = ToJobEvent(e);
     if (!event) return std::unexpected(event.error());
     s = Evolve(std::move(s), *event, e.stream_version, e.recorded_at_us);

@@ -10,12 +10,14 @@
 //   PENDING        requested; claimable once not_before has passed
 //   IN_PROGRESS    claimed by a worker holding a lease
 //   WAITING_RETRY  an attempt failed or timed out; claimable again at not_before
+//   WAITING_CHILDREN  fanned out: no worker holds it; it finishes when its children do
 //   COMPLETED      done (terminal)
 //   FAILED         failed for good: the dead letter (terminal until a manual retry)
 //   CANCELLED      cancelled (terminal)
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <variant>
 #include <vector>
@@ -27,7 +29,7 @@ namespace furrsight::orchestrator::jobs {
 
 namespace v1 = ::furrsight::events::v1;
 
-enum class JobStatus { kNone, kPending, kInProgress, kWaitingRetry, kCompleted, kFailed, kCancelled };
+enum class JobStatus { kNone, kPending, kInProgress, kWaitingRetry, kWaitingChildren, kCompleted, kFailed, kCancelled };
 std::string_view StatusName(JobStatus status);  // "PENDING", ...; "NONE" before the first event
 bool IsTerminal(JobStatus status);
 
@@ -48,6 +50,14 @@ struct JobState {
   std::int64_t started_at_us = 0;
   bool cancel_requested = false;
   std::string last_error;
+  std::string parent_job_id;
+  // A fan-out: the children planned, and those finished so far by status.
+  std::vector<std::string> children;
+  int children_total = 0;
+  std::set<std::string> finished_children;
+  int children_completed = 0;
+  int children_failed = 0;
+  int children_cancelled = 0;
 };
 
 // --- commands ---
@@ -70,13 +80,19 @@ struct TimeOutJob { std::int64_t now_us = 0; double jitter = 0.5; };
 struct CancelJob { std::string reason; };
 struct AcknowledgeCancel { std::string worker; int attempt = 0; };
 struct RetryJob { std::int64_t now_us = 0; std::string reason; };  // revive a FAILED job
+// The worker's attempt ends by fanning out: the job waits for `child_ids`
+// (requested in the same append) instead of completing.
+struct AwaitChildren { std::string worker; int attempt = 0; std::vector<std::string> child_ids; };
+// The job coordinator: a child reached a final status. The last one
+// completes the parent (or fails it, when no child completed).
+struct RecordChildFinished { std::string child_job_id; std::string status; std::string job_type; };
 
 using Command = std::variant<RequestJob, ClaimJob, RenewLease, ReportProgress, CompleteJob, FailJob, ReleaseJob,
-                             TimeOutJob, CancelJob, AcknowledgeCancel, RetryJob>;
+                             TimeOutJob, CancelJob, AcknowledgeCancel, RetryJob, AwaitChildren, RecordChildFinished>;
 
 using JobEvent = std::variant<v1::JobRequested, v1::JobStarted, v1::JobLeaseRenewed, v1::JobProgressed,
                               v1::JobCompleted, v1::JobFailed, v1::JobTimedOut, v1::JobRetryScheduled,
-                              v1::JobCancelRequested, v1::JobCancelled>;
+                              v1::JobCancelRequested, v1::JobCancelled, v1::JobChildrenPlanned, v1::JobChildFinished>;
 
 // Retry policy: exponential backoff with jitter.
 //   backoff = min(max, base * 2^(attempt-1)) * (0.5 + jitter / 2)

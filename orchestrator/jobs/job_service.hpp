@@ -2,10 +2,13 @@
 // idempotent by key), and every lifecycle command (claim, complete, cancel,
 // retry, ...) as load state -> Decide -> append with the stream's version.
 // A lost race comes back as kConflict: the caller reloads and decides again.
+// Appends that make a job claimable push its id on the Redis queue
+// "jobs:<TYPE>" (a dispatch hint for workers; they also poll the read model).
 // Thread-safe (the store is).
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <boost/json/object.hpp>
 
@@ -52,6 +55,19 @@ class JobService {
   // Decides `command` against the job's current state and appends the result
   // with that state's version as the expected version; returns the new state.
   base::Result<JobState> Execute(const std::string& job_id, const Command& command, const CommandContext& context);
+  // The same against a state the caller already holds (a worker tracks the
+  // versions of its own appends): no read. kConflict when the state is stale.
+  base::Result<JobState> ExecuteOn(const std::string& job_id, const JobState& state, const Command& command,
+                                   const CommandContext& context);
+  // A worker's attempt fans out: requests `children` (ids derived from the
+  // parent and each child's position, so a repeated plan names the same jobs)
+  // and appends JobChildrenPlanned to the parent, all in one append.
+  base::Result<JobState> FanOut(const std::string& job_id, const JobState& state, const std::string& worker,
+                                int attempt, const std::vector<SubmitOptions>& children,
+                                const CommandContext& context);
+
+  // The id of child `index` of `parent_job_id`.
+  static std::string ChildJobId(const std::string& parent_job_id, size_t index);
 
  private:
   events::EventStore& store_;

@@ -1,6 +1,7 @@
 #include "orchestrator/jobs/job_types.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 #include <fmt/format.h>
 
@@ -19,6 +20,8 @@ constexpr JobTypeSpec kTypes[] = {
     {"GENERATE_QUERIES", "ask the language model for search queries: {topic (required), count, start_scrape}"},
     {"VALIDATE_IMAGES", "check crawled images: {crawl_job_id (required), validation_rules: {...}}"},
     {"EXPORT_DATASET", "export the curated dataset: {format: zip|tar|csv|jsonl|webdataset|imagefolder, filters: {...}}"},
+    {"NOOP", "does nothing, for tests, benchmarks and health checks: {sleep_ms, fail_attempts, fail_final, children, "
+             "progress_steps, concurrency_key, result} (all optional)"},
 };
 
 base::Result<void> Expect(const json::object& p, std::string_view key, json::kind kind, bool required,
@@ -95,6 +98,19 @@ base::Result<void> ValidatePayload(std::string_view type, const json::object& p)
   if (type == "VALIDATE_IMAGES")
     return all({Expect(p, "crawl_job_id", kind::string, true, type),
                 Expect(p, "validation_rules", kind::object, false, type)});
+  if (type == "NOOP") {
+    if (auto ok = all({Expect(p, "sleep_ms", kind::int64, false, type), Expect(p, "fail_attempts", kind::int64, false, type),
+                       Expect(p, "fail_final", kind::bool_, false, type), Expect(p, "children", kind::int64, false, type),
+                       Expect(p, "progress_steps", kind::int64, false, type),
+                       Expect(p, "concurrency_key", kind::string, false, type),
+                       Expect(p, "result", kind::object, false, type)});
+        !ok)
+      return ok;
+    for (const char* key : {"sleep_ms", "fail_attempts", "children", "progress_steps"})
+      if (const auto* v = p.if_contains(key); v != nullptr && (v->to_number<double>() < 0 || v->to_number<double>() > 1e7))
+        return Fail(ErrorCode::kInvalidArgument, fmt::format("NOOP: payload.{} must be between 0 and 10000000", key));
+    return {};
+  }
   // EXPORT_DATASET
   if (auto ok = all({Expect(p, "format", kind::string, false, type), Expect(p, "filters", kind::object, false, type)});
       !ok)
@@ -108,6 +124,24 @@ base::Result<void> ValidatePayload(std::string_view type, const json::object& p)
                               std::string_view(f->as_string())));
   }
   return {};
+}
+
+std::string ConcurrencyKey(std::string_view type, const json::object& p) {
+  if (const auto* key = p.if_contains("concurrency_key"); key != nullptr && key->is_string())
+    return std::string(key->as_string());
+  if (type == "SCRAPE_URL") {
+    const auto* urls = p.if_contains("urls");
+    if (urls == nullptr || !urls->is_array() || urls->as_array().empty() || !urls->as_array()[0].is_string())
+      return "search";
+    std::string_view url = urls->as_array()[0].as_string();
+    size_t start = url.find("://");
+    start = start == std::string_view::npos ? 0 : start + 3;
+    std::string host(url.substr(start, url.find_first_of("/?#", start) - start));
+    if (size_t at = host.rfind('@'); at != std::string::npos) host.erase(0, at + 1);
+    std::transform(host.begin(), host.end(), host.begin(), [](unsigned char c) { return std::tolower(c); });
+    return host;
+  }
+  return "";
 }
 
 }  // namespace furrsight::orchestrator::jobs

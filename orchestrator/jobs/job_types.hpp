@@ -23,4 +23,9 @@ const JobTypeSpec* FindJobType(std::string_view name);
 // Checks `payload` against the type's schema; kInvalidArgument names the problem.
 base::Result<void> ValidatePayload(std::string_view job_type, const boost::json::object& payload);
 
+// The key a per-key concurrency limit counts by: payload.concurrency_key when
+// given, else the target host for SCRAPE_URL (its first URL's; "search" for
+// query-only crawls), else "" (the worker may supply one, e.g. its model endpoint).
+std::string ConcurrencyKey(std::string_view job_type, const boost::json::object& payload);
+
 }  // namespace furrsight::orchestrator::jobs

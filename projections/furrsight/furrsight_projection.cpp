@@ -34,9 +34,18 @@ CREATE TABLE jobs (
   requested_by     text,
   total_chunks     integer NOT NULL DEFAULT 0,
   version          bigint NOT NULL,
-  updated_at       timestamptz NOT NULL
+  updated_at       timestamptz NOT NULL,
+  -- version 2: what the scheduler and the job coordinator read
+  lease_ms                     bigint NOT NULL DEFAULT 0,
+  schedule_to_start_timeout_ms bigint NOT NULL DEFAULT 0,
+  start_to_close_timeout_ms    bigint NOT NULL DEFAULT 0,
+  attempt_started_at           timestamptz,
+  completed_chunks             integer NOT NULL DEFAULT 0,
+  failed_chunks                integer NOT NULL DEFAULT 0,
+  cancelled_chunks             integer NOT NULL DEFAULT 0
 );
 CREATE INDEX jobs_status_type ON jobs (status, job_type);
+CREATE INDEX jobs_running_lease ON jobs (lease_expires_at) WHERE status = 'IN_PROGRESS';
 CREATE INDEX jobs_parent ON jobs (parent_job_id) WHERE parent_job_id IS NOT NULL;
 
 CREATE TABLE dog_breeds (
@@ -101,14 +110,17 @@ inline constexpr Handler kHandlers[] = {
     // --- jobs ---
     {"JobRequested", R"~(
 INSERT INTO jobs (id, job_type, status, payload, created_at, priority, max_attempts, parent_job_id, project_id,
-                  idempotency_key, requested_by, version, updated_at)
+                  idempotency_key, requested_by, version, updated_at, lease_ms, schedule_to_start_timeout_ms,
+                  start_to_close_timeout_ms)
 VALUES ($1::uuid, $2::jsonb->>'job_type', 'PENDING', coalesce($2::jsonb->'payload', '{}'), $4::timestamptz,
         coalesce(($2::jsonb->>'priority')::int, 0), greatest(coalesce(($2::jsonb->>'max_attempts')::int, 1), 1),
         nullif($2::jsonb->>'parent_job_id', '')::uuid, $2::jsonb->>'project_id', $2::jsonb->>'idempotency_key',
-        $2::jsonb->>'requested_by', $3, $4::timestamptz)
+        $2::jsonb->>'requested_by', $3, $4::timestamptz, coalesce(($2::jsonb->>'lease_ms')::bigint, 0),
+        coalesce(($2::jsonb->>'schedule_to_start_timeout_ms')::bigint, 0),
+        coalesce(($2::jsonb->>'start_to_close_timeout_ms')::bigint, 0))
 ON CONFLICT (id) DO NOTHING)~"},
     {"JobStarted", R"~(
-UPDATE jobs SET status = 'IN_PROGRESS', started_at = coalesce(started_at, $4::timestamptz),
+UPDATE jobs SET status = 'IN_PROGRESS', started_at = coalesce(started_at, $4::timestamptz), attempt_started_at = $4::timestamptz,
   attempt = coalesce(($2::jsonb->>'attempt')::int, attempt + 1), worker = $2::jsonb->>'worker',
   lease_expires_at = to_timestamp((($2::jsonb->>'lease_expires_at_us')::bigint) / 1000000.0),
   version = $3, updated_at = $4::timestamptz
@@ -147,7 +159,16 @@ UPDATE jobs SET status = 'CANCELLED', error_message = nullif($2::jsonb->>'reason
   worker = NULL, lease_expires_at = NULL, version = $3, updated_at = $4::timestamptz
 WHERE id = $1::uuid)~"},
     {"JobChildrenPlanned", R"~(
-UPDATE jobs SET total_chunks = greatest(total_chunks, coalesce(($2::jsonb->>'total')::int, 0)),
+UPDATE jobs SET status = 'WAITING_CHILDREN', total_chunks = greatest(total_chunks, coalesce(($2::jsonb->>'total')::int, 0)),
+  worker = NULL, lease_expires_at = NULL, version = $3, updated_at = $4::timestamptz
+WHERE id = $1::uuid)~"},
+    {"JobChildFinished", R"~(
+UPDATE jobs SET completed_chunks = completed_chunks + (($2::jsonb->>'status') = 'COMPLETED')::int,
+  failed_chunks = failed_chunks + (($2::jsonb->>'status') = 'FAILED')::int,
+  cancelled_chunks = cancelled_chunks + (($2::jsonb->>'status') = 'CANCELLED')::int,
+  progress = CASE WHEN total_chunks > 0
+                  THEN least(100, (100 * (completed_chunks + failed_chunks + cancelled_chunks + 1)) / total_chunks)
+                  ELSE progress END,
   version = $3, updated_at = $4::timestamptz
 WHERE id = $1::uuid)~"},
     // --- catalog: ids are assigned in log order, inside the transaction, so a rebuild gives the same ids ---
