@@ -30,6 +30,17 @@ constexpr SettingSpec kSettings[] = {
      "concurrency limits across all workers: TYPE=N (per job type), TYPE/key=N (per key, e.g. per target host), "
      "comma-separated"},
     {"scheduler_interval_ms", "500", "how often the scheduler looks for lapsed leases and start timeouts", true},
+    // Blob storage (docs/storage.md).
+    {"blob_store", "file", "where images and exports are kept: file (a directory) or s3 (S3-compatible storage)"},
+    {"blob_dir", "", "root directory of the file blob store; empty: <data_dir>/blobs"},
+    {"blob_signing_key", "",
+     "HMAC key of the file store's presigned links; empty: a random key kept in <blob_dir>/.signing-key", false,
+     true},
+    {"s3_endpoint", "", "S3 endpoint, scheme://host[:port] (e.g. https://s3.eu-west-1.amazonaws.com); path-style"},
+    {"s3_bucket", "furrsight", "S3 bucket holding FurrSight's blobs"},
+    {"s3_region", "us-east-1", "S3 region used in request signatures (SigV4)"},
+    {"s3_access_key", "", "S3 access key id"},
+    {"s3_secret_key", "", "S3 secret access key", false, true},
 };
 
 std::string Trim(std::string_view s) {
@@ -153,7 +164,8 @@ std::vector<std::string> Config::Describe() const {
   std::vector<std::string> out;
   for (const auto& s : kSettings) {
     const Value& v = values_.at(std::string(s.key));
-    out.push_back(fmt::format("{:<22} = {:<50} ({}; env {}, flag {})", s.key, RedactUrl(v.text), v.source,
+    std::string shown = s.secret && !v.text.empty() ? std::string("***") : RedactUrl(v.text);
+    out.push_back(fmt::format("{:<22} = {:<50} ({}; env {}, flag {})", s.key, shown, v.source,
                               EnvName(s.key), FlagName(s.key)));
   }
   return out;

@@ -3,8 +3,8 @@
 //
 // Every setting is declared once in kSettings (config.cpp); an unknown key in
 // the file or an unknown --flag is an error, never silently ignored. Secret
-// values (passwords inside URLs) are redacted by Describe(). Immutable after
-// Load(), so safe to share between threads.
+// values (passwords inside URLs, settings marked secret) are redacted by
+// Describe(). Immutable after Load(), so safe to share between threads.
 #pragma once
 
 #include <filesystem>
@@ -25,6 +25,7 @@ struct SettingSpec {
   std::string_view default_value;
   std::string_view help;
   bool positive_integer = false;  // the value must be a whole number > 0
+  bool secret = false;            // a credential: Describe() shows *** instead of the value
 };
 
 // All settings FurrSight knows.
