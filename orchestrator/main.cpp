@@ -62,6 +62,10 @@ const std::vector<cli::CommandSpec>& Commands() {
       {"jobs cancel", "ID", "cancel a job (a running one stops at its worker's next lease renewal)",
        {{"reason", "TEXT", "why"}}, cli::RunJobsCancel},
       {"jobs retry", "ID", "give a job that failed for good one more attempt", {}, cli::RunJobsRetry},
+      {"scheduler", "",
+       "time out lapsed leases and unstarted jobs, schedule retries, finish fan-outs, start follow-up jobs "
+       "(one active instance; others stand by)",
+       {}, cli::RunScheduler},
       {"projections status", "", "each projection's generations: version, state, checkpoint, lag, events applied",
        {}, cli::RunProjectionsStatus},
       {"projections run", "[NAME]",

@@ -1,5 +1,5 @@
-// StoreContext: what a CLI command needs to talk to the log, built from the
-// settings: a small connection pool as the service role, the event store,
+// StoreContext: what a process (a CLI command, a worker) needs to talk to the
+// log, built from the settings: a small connection pool as the service role, the event store,
 // and (for --follow) Redis wake-ups.
 #pragma once
 
@@ -11,19 +11,20 @@
 #include "events/store/event_store.hpp"
 #include "events/store/subscription.hpp"
 
-namespace furrsight::orchestrator::cli {
+namespace furrsight::events {
 
 struct StoreContext {
-  explicit StoreContext(const base::Config& config, bool use_admin_url = false);
+  // `pool_size`: connections the process may hold at once.
+  explicit StoreContext(const base::Config& config, bool use_admin_url = false, size_t pool_size = 4);
 
   // A waker for `filter`'s channels, or null when redis_url is unusable.
-  std::unique_ptr<events::RedisWaker> MakeWaker(const events::ReadFilter& filter) const;
+  std::unique_ptr<RedisWaker> MakeWaker(const ReadFilter& filter) const;
   std::chrono::milliseconds poll_interval() const;
 
   const base::Config& config;
-  std::unique_ptr<events::PgPool> pool;
-  std::unique_ptr<events::RedisNotifier> notifier;  // null when redis_url is unusable
-  std::unique_ptr<events::EventStore> store;
+  std::unique_ptr<PgPool> pool;
+  std::unique_ptr<RedisNotifier> notifier;  // null when redis_url is unusable
+  std::unique_ptr<EventStore> store;
 };
 
-}  // namespace furrsight::orchestrator::cli
+}  // namespace furrsight::events

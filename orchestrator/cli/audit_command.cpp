@@ -3,9 +3,11 @@
 
 #include "events/store/audit_seal.hpp"
 #include "orchestrator/cli/commands.hpp"
-#include "orchestrator/cli/store_context.hpp"
+#include "events/store/store_context.hpp"
 
 namespace furrsight::orchestrator::cli {
+
+using events::StoreContext;
 namespace {
 
 void Progress(std::string_view what, std::int64_t done) {

@@ -26,6 +26,7 @@ int RunJobsShow(Invocation& inv);
 int RunJobsList(Invocation& inv);
 int RunJobsCancel(Invocation& inv);
 int RunJobsRetry(Invocation& inv);
+int RunScheduler(Invocation& inv);
 
 // Prints "furrsight: <message>" to stderr and returns kExitFailure.
 int ReportError(const base::Error& error);

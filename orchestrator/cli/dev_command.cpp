@@ -16,13 +16,15 @@
 #include "events/base/log.hpp"
 #include "orchestrator/cli/commands.hpp"
 #include "events/store/audit_seal.hpp"
-#include "orchestrator/cli/store_context.hpp"
+#include "events/store/store_context.hpp"
 #include "orchestrator/embedded/embedded_stack.hpp"
 #include "projections/generations.hpp"
 #include "projections/projector.hpp"
 #include "projections/registry.hpp"
 
 namespace furrsight::orchestrator::cli {
+
+using events::StoreContext;
 namespace {
 
 namespace fs = std::filesystem;

@@ -5,10 +5,12 @@
 #include <fmt/format.h>
 
 #include "orchestrator/cli/commands.hpp"
-#include "orchestrator/cli/store_context.hpp"
+#include "events/store/store_context.hpp"
 #include "projections/stream_state.hpp"
 
 namespace furrsight::orchestrator::cli {
+
+using events::StoreContext;
 namespace {
 
 volatile std::sig_atomic_t g_interrupted = 0;

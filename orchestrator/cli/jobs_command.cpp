@@ -10,11 +10,13 @@
 
 #include "events/base/uuid.hpp"
 #include "orchestrator/cli/commands.hpp"
-#include "orchestrator/cli/store_context.hpp"
+#include "events/store/store_context.hpp"
 #include "orchestrator/jobs/job_service.hpp"
 #include "orchestrator/jobs/job_types.hpp"
 
 namespace furrsight::orchestrator::cli {
+
+using events::StoreContext;
 namespace {
 
 jobs::CommandContext CliContext() {

@@ -9,12 +9,14 @@
 
 #include "events/base/log.hpp"
 #include "orchestrator/cli/commands.hpp"
-#include "orchestrator/cli/store_context.hpp"
+#include "events/store/store_context.hpp"
 #include "projections/generations.hpp"
 #include "projections/projector.hpp"
 #include "projections/registry.hpp"
 
 namespace furrsight::orchestrator::cli {
+
+using events::StoreContext;
 namespace {
 
 std::atomic<bool> g_stop{false};

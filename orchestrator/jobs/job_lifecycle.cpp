@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include <boost/json.hpp>
 #include <fmt/format.h>
 
 namespace furrsight::orchestrator::jobs {
@@ -366,6 +367,12 @@ base::Result<JobState> Replay(const std::vector<events::RecordedEvent>& recorded
     auto event = ToJobEvent(e);
     if (!event) return std::unexpected(event.error());
     s = Evolve(std::move(s), *event, e.stream_version, e.recorded_at_us);
+    if (e.type == "JobRequested") {
+      boost::system::error_code ec;
+      boost::json::value v = boost::json::parse(e.payload_json, ec);
+      if (!ec && v.is_object())
+        if (const auto* p = v.as_object().if_contains("payload"); p != nullptr && p->is_object()) s.payload = p->as_object();
+    }
   }
   return s;
 }

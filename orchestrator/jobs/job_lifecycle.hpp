@@ -22,6 +22,8 @@
 #include <variant>
 #include <vector>
 
+#include <boost/json/object.hpp>
+
 #include "events/base/error.hpp"
 #include "events/catalog/codec.hpp"
 
@@ -51,6 +53,7 @@ struct JobState {
   bool cancel_requested = false;
   std::string last_error;
   std::string parent_job_id;
+  boost::json::object payload;  // the request's payload; filled by Replay (Evolve leaves it alone)
   // A fan-out: the children planned, and those finished so far by status.
   std::vector<std::string> children;
   int children_total = 0;

@@ -1,0 +1,172 @@
+// furrsight-worker: a stateless worker process. The only place where the
+// worker runtime is wired to the job handlers and the settings.
+//
+//   furrsight-worker [--kinds noop,scrape,...] [--slots N] [--name NAME] [--config FILE] [--<setting> VALUE]...
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "events/base/config.hpp"
+#include "events/base/log.hpp"
+#include "events/store/store_context.hpp"
+#include "workers/runtime/noop_handler.hpp"
+#include "workers/runtime/worker.hpp"
+
+namespace {
+
+namespace base = furrsight::base;
+namespace workers = furrsight::workers;
+
+constexpr int kExitUsage = 2;
+
+// Short kind names and the job type each handles; a null factory is not built yet.
+struct Kind {
+  std::string_view name;
+  std::string_view job_type;
+  std::unique_ptr<workers::JobHandler> (*make)();
+};
+
+const Kind kKinds[] = {
+    {"noop", "NOOP", [] -> std::unique_ptr<workers::JobHandler> { return std::make_unique<workers::NoopHandler>(); }},
+    {"scrape", "SCRAPE_URL", nullptr},
+    {"pair", "PROCESS_IMAGE_PAIR", nullptr},
+    {"inference", "BATCH_INFERENCE", nullptr},
+    {"queries", "GENERATE_QUERIES", nullptr},
+    {"validate", "VALIDATE_IMAGES", nullptr},
+    {"export", "EXPORT_DATASET", nullptr},
+};
+
+void PrintUsage(std::FILE* out) {
+  fmt::print(out,
+             "usage: furrsight-worker [--kinds LIST] [--slots N] [--name NAME] [--config FILE] [--<setting> VALUE]...\n"
+             "  --kinds LIST   comma-separated job kinds to run (default: every kind built):\n");
+  for (const auto& k : kKinds)
+    fmt::print(out, "                   {:<10} {}{}\n", k.name, k.job_type, k.make ? "" : "  (not built yet)");
+  fmt::print(out,
+             "  --slots N      jobs run at once (setting worker_slots)\n"
+             "  --name NAME    this worker's name in the log (default <host>-<pid>)\n"
+             "  any setting of `furrsight config` as --key-name VALUE (e.g. --database-url, --job-limits)\n"
+             "Stops on SIGTERM or Ctrl-C: finishes or gives back its jobs within worker_grace_ms.\n");
+}
+
+std::string DefaultName() {
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  return fmt::format("{}-{}", host, getpid());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::map<std::string, std::string> flags;
+  std::optional<std::filesystem::path> config_file;
+  std::string kinds_text, name = DefaultName();
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      PrintUsage(stdout);
+      return 0;
+    }
+    if (!arg.starts_with("--") || i + 1 >= argc) {
+      fmt::print(stderr, "furrsight-worker: '{}' needs a value or is not an option\n", arg);
+      PrintUsage(stderr);
+      return kExitUsage;
+    }
+    std::string key = arg.substr(2);
+    std::replace(key.begin(), key.end(), '-', '_');
+    std::string value = argv[++i];
+    if (key == "kinds") kinds_text = value;
+    else if (key == "name") name = value;
+    else if (key == "config") config_file = value;
+    else if (key == "slots") flags["worker_slots"] = value;
+    else if (base::FindSetting(key) != nullptr) flags[key] = value;
+    else {
+      fmt::print(stderr, "furrsight-worker: unknown option {} (see --help)\n", arg);
+      return kExitUsage;
+    }
+  }
+  auto config = base::Config::Load(config_file, flags);
+  if (!config) {
+    fmt::print(stderr, "furrsight-worker: {}\n", config.error().message);
+    return kExitUsage;
+  }
+  base::log::Level level;
+  if (base::log::ParseLevel(config->Get("log_level"), level)) base::log::SetLevel(level);
+
+  // The handlers asked for.
+  std::vector<std::unique_ptr<workers::JobHandler>> handlers;
+  std::vector<std::string> wanted;
+  for (size_t start = 0; start <= kinds_text.size();) {
+    size_t end = std::min(kinds_text.find(',', start), kinds_text.size());
+    if (end > start) wanted.push_back(kinds_text.substr(start, end - start));
+    start = end + 1;
+  }
+  for (const auto& k : kKinds)
+    if (kinds_text.empty() && k.make) wanted.emplace_back(k.name);
+  for (const auto& w : wanted) {
+    const Kind* kind = nullptr;
+    for (const auto& k : kKinds)
+      if (k.name == w || k.job_type == w) kind = &k;
+    if (kind == nullptr) {
+      fmt::print(stderr, "furrsight-worker: unknown kind '{}' (see --help for the list)\n", w);
+      return kExitUsage;
+    }
+    if (!kind->make) {
+      fmt::print(stderr, "furrsight-worker: the {} handler ({}) is not built yet; run the other kinds\n", kind->name,
+                 kind->job_type);
+      return kExitUsage;
+    }
+    handlers.push_back(kind->make());
+  }
+  auto limits = workers::JobLimits::Parse(config->Get("job_limits"));
+  if (!limits) {
+    fmt::print(stderr, "furrsight-worker: {}\n", limits.error().message);
+    return kExitUsage;
+  }
+
+  // SIGTERM / SIGINT go to one thread, which asks the worker to stop.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  workers::WorkerOptions options;
+  options.name = name;
+  options.slots = config->GetInt("worker_slots");
+  options.poll_interval = std::chrono::milliseconds(config->GetInt("poll_interval_ms"));
+  options.grace = std::chrono::milliseconds(config->GetInt("worker_grace_ms"));
+  furrsight::events::StoreContext store(*config, false, static_cast<size_t>(options.slots) + 2);
+  workers::LimitLocks limit_locks(config->Get("database_url"), *limits);
+  std::unique_ptr<workers::JobQueue> queue;
+  std::vector<std::string> job_types;
+  std::vector<workers::JobHandler*> raw;
+  for (const auto& h : handlers) {
+    raw.push_back(h.get());
+    job_types.emplace_back(h->job_type());
+  }
+  if (auto address = furrsight::events::ParseRedisUrl(config->Get("redis_url")))
+    queue = std::make_unique<workers::JobQueue>(*address, config->Get("redis_channel_prefix"), job_types);
+  workers::Worker worker(options, *store.store, raw, &limit_locks, std::move(queue));
+
+  std::thread signals([&] {
+    int received = 0;
+    sigwait(&stop_signals, &received);
+    base::log::Info("stop signal received", {{"signal", received}});
+    worker.RequestStop();
+  });
+  signals.detach();
+  worker.Run();
+  std::fflush(nullptr);
+  if (worker.stuck()) std::_Exit(0);  // a handler ignored the stop; its job was given back
+  return 0;
+}
