@@ -1,8 +1,8 @@
 // furrsight services run: the test harness's services. Starts a throwaway
-// PostgreSQL (with a migrated template database) and Redis on free loopback
-// ports, runs the given command with their addresses in its environment,
-// and stops both when the command ends, on Ctrl-C or SIGTERM; if this process
-// is killed outright, the kernel stops them (parent-death signal).
+// PostgreSQL (with a migrated template database), Redis and s3rver (S3) on
+// free loopback ports, runs the given command with their addresses in its
+// environment, and stops them when the command ends, on Ctrl-C or SIGTERM; if
+// this process is killed outright, the kernel stops them (parent-death signal).
 #include <signal.h>
 #include <stdlib.h>
 
@@ -14,6 +14,7 @@
 #include "events/base/log.hpp"
 #include "orchestrator/cli/commands.hpp"
 #include "orchestrator/embedded/embedded_stack.hpp"
+#include "orchestrator/embedded/s3rver_server.hpp"
 
 namespace furrsight::orchestrator::cli {
 namespace {
@@ -58,6 +59,8 @@ int RunServicesRun(Invocation& inv) {
     auto stack = EmbeddedStack::Start(
         {.dir = dir, .database = std::string(kTemplateDatabase), .ephemeral = true});
     if (!stack) return ReportError(stack.error());
+    auto s3 = S3rverServer::Start(dir / "s3rver");
+    if (!s3) return ReportError(s3.error());
 
     auto child = ChildProcess::Spawn(
         {.argv = inv.passthrough,
@@ -65,7 +68,12 @@ int RunServicesRun(Invocation& inv) {
          .extra_env = {{"FURRSIGHT_TEST_ADMIN_URL", (*stack)->MaintenanceUrl()},
                        {"FURRSIGHT_TEST_TEMPLATE", std::string(kTemplateDatabase)},
                        {"FURRSIGHT_TEST_REDIS_URL", (*stack)->redis().Url()},
-                       {"FURRSIGHT_TEST_SERVICES_DIR", dir.string()}},
+                       {"FURRSIGHT_TEST_SERVICES_DIR", dir.string()},
+                       {"FURRSIGHT_TEST_S3_ENDPOINT", (*s3)->Endpoint()},
+                       {"FURRSIGHT_TEST_S3_BUCKET", std::string(S3rverServer::kBucket)},
+                       {"FURRSIGHT_TEST_S3_REGION", std::string(S3rverServer::kRegion)},
+                       {"FURRSIGHT_TEST_S3_ACCESS_KEY", std::string(S3rverServer::kAccessKey)},
+                       {"FURRSIGHT_TEST_S3_SECRET_KEY", std::string(S3rverServer::kSecretKey)}},
          .new_process_group = true});
     if (!child) return ReportError(child.error());
     g_forward_to = child->pid();
@@ -78,7 +86,7 @@ int RunServicesRun(Invocation& inv) {
     code = child->Wait().value_or(kExitFailure);
     g_forward_to = 0;
     base::log::Info("stopping test services", {{"dir", dir.string()}, {"command_exit", code}});
-  }  // PostgreSQL and Redis stop here
+  }  // s3rver, PostgreSQL and Redis stop here
   if (remove_dir) {
     std::error_code ec;
     fs::remove_all(dir, ec);
