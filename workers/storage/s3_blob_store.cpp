@@ -291,8 +291,19 @@ base::Result<void> S3BlobStore::CreateBucket() {
   auto response = Perform(options_, request);
   if (!response) return std::unexpected(response.error());
   if (response->status >= 200 && response->status < 300) return {};
-  if (XmlField(response->error_body, "Code") == "BucketAlreadyOwnedByYou") return {};
-  return std::unexpected(HttpError("PUT", "bucket " + options_.bucket, response->status, response->error_body));
+  const std::string code = XmlField(response->error_body, "Code");
+  if (code == "BucketAlreadyOwnedByYou") return {};
+  auto refused = HttpError("PUT", "bucket " + options_.bucket, response->status, response->error_body);
+  if (code == "BucketAlreadyExists") {
+    // Someone's bucket has that name. Some servers (s3rver) say so to its
+    // owner too: it is ours if we may read it.
+    HttpRequest head{.method = "HEAD",
+                     .path = "/" + options_.bucket,
+                     .headers = {fmt::format("x-amz-content-sha256: {}", sigv4::kEmptyPayloadHash)}};
+    auto mine = Perform(options_, head);
+    if (mine && mine->status == 200) return {};
+  }
+  return std::unexpected(std::move(refused));
 }
 
 base::Result<BlobInfo> S3BlobStore::Put(std::string_view key, std::string_view bytes, const PutOptions& options) {
