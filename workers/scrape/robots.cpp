@@ -46,6 +46,13 @@ std::string NormalizePattern(std::string_view pattern) {
 
 }  // namespace
 
+std::string UserAgentProductToken(std::string_view user_agent) {
+  user_agent = Trim(user_agent);
+  std::size_t end = 0;
+  while (end < user_agent.size() && user_agent[end] != '/' && user_agent[end] != ' ') ++end;
+  return std::string(user_agent.substr(0, end));
+}
+
 bool RobotsPatternMatches(std::string_view pattern, std::string_view path) {
   bool anchored = pattern.ends_with('$');
   if (anchored) pattern.remove_suffix(1);

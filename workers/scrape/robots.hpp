@@ -57,6 +57,10 @@ class RobotsTxt {
   bool disallow_all_ = false;
 };
 
+// The product token of a User-Agent: "FurrSightBot/0.1 (+https://...)" ->
+// "FurrSightBot". What robots.txt groups and scoped directives are matched on.
+std::string UserAgentProductToken(std::string_view user_agent);
+
 // Does `pattern` (robots syntax: `*`, final `$`) match the start of `path`?
 bool RobotsPatternMatches(std::string_view pattern, std::string_view path);
 

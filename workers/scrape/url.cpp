@@ -259,6 +259,11 @@ std::string RemoveDotSegments(std::string_view path) {
   return output;
 }
 
+std::string SchemeOf(std::string_view reference) {
+  auto split = SplitScheme(Clean(reference));
+  return split ? split->first : std::string();
+}
+
 base::Result<Url> Url::Parse(std::string_view text) {
   if (text.size() > kMaxUrlLength)
     return Fail(ErrorCode::kInvalidArgument, fmt::format("URL longer than {} bytes", kMaxUrlLength));

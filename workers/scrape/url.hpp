@@ -26,6 +26,10 @@ namespace furrsight::workers {
 
 class Url {
  public:
+  // The empty URL (spec() == ""): a placeholder in structs, never fetched.
+  Url() = default;
+  bool empty() const { return spec_.empty(); }
+
   // An absolute http(s) URL; kInvalidArgument for anything else
   // (other schemes, no host, a bad port or host).
   static base::Result<Url> Parse(std::string_view text);
@@ -49,7 +53,6 @@ class Url {
   friend std::strong_ordering operator<=>(const Url& a, const Url& b) { return a.spec_ <=> b.spec_; }
 
  private:
-  Url() = default;
   std::string scheme_;
   std::string host_;
   int port_ = 0;  // 0: the scheme's default
@@ -61,6 +64,10 @@ class Url {
 // Percent-encoding normalisation of a path (or, with `query`, a query):
 // what Url applies, exposed for robots.txt patterns. '*' and '$' pass through.
 std::string NormalizePercentEncoding(std::string_view text, bool query = false);
+
+// The lower-case scheme of a URL reference ("Mailto:x" -> "mailto"); empty
+// for a relative one.
+std::string SchemeOf(std::string_view reference);
 
 // RFC 3986 5.2.4 remove_dot_segments.
 std::string RemoveDotSegments(std::string_view path);
