@@ -36,6 +36,8 @@ int RunServicesRun(Invocation& inv) {
                        "furrsight services run -- ctest --test-dir build\n");
     return kExitUsage;
   }
+  // Before anything starts: a missing s3rver (scripts/install-deps.sh) fails at once.
+  if (auto s3rver = S3rverCommand(); !s3rver) return ReportError(s3rver.error());
   namespace fs = std::filesystem;
   fs::path dir;
   bool remove_dir = false;
