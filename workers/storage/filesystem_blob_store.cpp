@@ -99,6 +99,12 @@ base::Result<void> EnsureDirs(const fs::path& root, const fs::path& relative) {
       if (auto ok = SyncDir(dir); !ok) return ok;
     } else if (errno != EEXIST) {
       return Fail(ErrorCode::kInternal, fmt::format("cannot create {}: {}", next.string(), ErrnoText(errno)));
+    } else if (std::error_code ec; !fs::is_directory(next, ec)) {
+      // S3 allows keys "a" and "a/b" side by side; a directory tree cannot.
+      return Fail(ErrorCode::kConflict,
+                  fmt::format("'{}' is a blob, so no key can lie below it (in the file store a key cannot be "
+                              "the directory of another)",
+                              fs::relative(next, root).string()));
     }
     dir = next;
   }

@@ -169,6 +169,15 @@ TEST_F(FilesystemBlobStoreTest, BadKeysAreRefused) {
   EXPECT_TRUE(ValidateKey("exports/2024-05-01/dataset_v1.tar.zst").has_value());
 }
 
+TEST_F(FilesystemBlobStoreTest, AKeyBelowAnotherBlobIsAConflict) {
+  ASSERT_TRUE(store_->Put("a/b", "blob", {}).has_value());
+  auto below = store_->Put("a/b/c", "x", {});
+  ASSERT_FALSE(below.has_value());
+  EXPECT_EQ(below.error().code, ErrorCode::kConflict);
+  EXPECT_EQ(*store_->Get("a/b"), "blob");
+  EXPECT_TRUE(StrayFiles().empty());
+}
+
 TEST_F(FilesystemBlobStoreTest, PutFileAndGetToFileStreamLargeBlobs) {
   const fs::path source = dir_ / "big.bin";
   {
