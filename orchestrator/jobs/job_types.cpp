@@ -20,8 +20,8 @@ constexpr JobTypeSpec kTypes[] = {
     {"GENERATE_QUERIES", "ask the language model for search queries: {topic (required), count, start_scrape}"},
     {"VALIDATE_IMAGES", "check crawled images: {crawl_job_id (required), validation_rules: {...}}"},
     {"EXPORT_DATASET", "export the curated dataset: {format: zip|tar|csv|jsonl|webdataset|imagefolder, filters: {...}}"},
-    {"NOOP", "does nothing, for tests, benchmarks and health checks: {sleep_ms, fail_attempts, fail_final, children, "
-             "progress_steps, concurrency_key, result} (all optional)"},
+    {"NOOP", "does nothing, for tests, benchmarks and health checks: {sleep_ms, sleep_attempts, fail_attempts, fail_final, "
+             "children, progress_steps, concurrency_key, result} (all optional)"},
 };
 
 base::Result<void> Expect(const json::object& p, std::string_view key, json::kind kind, bool required,
@@ -99,14 +99,15 @@ base::Result<void> ValidatePayload(std::string_view type, const json::object& p)
     return all({Expect(p, "crawl_job_id", kind::string, true, type),
                 Expect(p, "validation_rules", kind::object, false, type)});
   if (type == "NOOP") {
-    if (auto ok = all({Expect(p, "sleep_ms", kind::int64, false, type), Expect(p, "fail_attempts", kind::int64, false, type),
+    if (auto ok = all({Expect(p, "sleep_ms", kind::int64, false, type), Expect(p, "sleep_attempts", kind::int64, false, type),
+                       Expect(p, "fail_attempts", kind::int64, false, type),
                        Expect(p, "fail_final", kind::bool_, false, type), Expect(p, "children", kind::int64, false, type),
                        Expect(p, "progress_steps", kind::int64, false, type),
                        Expect(p, "concurrency_key", kind::string, false, type),
                        Expect(p, "result", kind::object, false, type)});
         !ok)
       return ok;
-    for (const char* key : {"sleep_ms", "fail_attempts", "children", "progress_steps"})
+    for (const char* key : {"sleep_ms", "sleep_attempts", "fail_attempts", "children", "progress_steps"})
       if (const auto* v = p.if_contains(key); v != nullptr && (v->to_number<double>() < 0 || v->to_number<double>() > 1e7))
         return Fail(ErrorCode::kInvalidArgument, fmt::format("NOOP: payload.{} must be between 0 and 10000000", key));
     return {};

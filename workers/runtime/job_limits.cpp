@@ -13,9 +13,12 @@ using base::ErrorCode;
 using base::Fail;
 
 // The first free slot of a limit: one round trip. The executor pulls rows
-// one at a time, so LIMIT 1 stops at the first lock taken.
+// one at a time, so LIMIT 1 stops at the first lock taken. Advisory locks are
+// re-entrant within a session, so the slots this worker holds already are
+// skipped ($3).
 inline constexpr std::string_view kTryLockSlot = R"~(
-SELECT s FROM generate_series(0, $2::int - 1) s WHERE pg_try_advisory_lock($1::int, s) LIMIT 1)~";
+SELECT s FROM generate_series(0, $2::int - 1) s
+WHERE s <> ALL($3::int[]) AND pg_try_advisory_lock($1::int, s) LIMIT 1)~";
 inline constexpr std::string_view kUnlockSlot = "SELECT pg_advisory_unlock($1::int, $2::int)";
 
 // FNV-1a, folded into PostgreSQL's int4: the advisory lock class of a limit.
@@ -67,22 +70,31 @@ base::Result<std::optional<int>> LimitLocks::TryLock(int lock_class, int slots) 
   try {
     if (!conn_ || !conn_->is_open()) conn_ = std::make_unique<pqxx::connection>(url_);
     pqxx::nontransaction tx(*conn_);
-    pqxx::result r = tx.exec_params(std::string(kTryLockSlot), lock_class, slots);
+    std::string mine = "{";
+    for (auto it = held_.lower_bound({lock_class, 0}); it != held_.end() && it->first == lock_class; ++it)
+      mine += (mine.size() > 1 ? "," : "") + std::to_string(it->second);
+    mine += "}";
+    pqxx::result r = tx.exec_params(std::string(kTryLockSlot), lock_class, slots, mine);
     if (r.empty()) return std::optional<int>();
-    return std::optional<int>(r[0][0].as<int>());
+    const int slot = r[0][0].as<int>();
+    held_.emplace(lock_class, slot);
+    return std::optional<int>(slot);
   } catch (const std::exception& e) {
     conn_.reset();  // its locks are gone with it
+    held_.clear();
     return Fail(ErrorCode::kUnavailable, fmt::format("concurrency limits: {}", e.what()));
   }
 }
 
 void LimitLocks::Unlock(int lock_class, int slot) {
+  if (held_.erase({lock_class, slot}) == 0) return;  // lost with a broken session already
   try {
     if (!conn_) return;
     pqxx::nontransaction tx(*conn_);
     tx.exec_params(std::string(kUnlockSlot), lock_class, slot);
   } catch (const std::exception& e) {
     conn_.reset();
+    held_.clear();
     base::log::Warn("could not free a concurrency slot; dropped the lock session", {{"error", e.what()}});
   }
 }

@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,7 @@ class LimitLocks {
   const JobLimits limits_;
   std::mutex mu_;
   std::unique_ptr<pqxx::connection> conn_;  // guarded by mu_; the session that holds the locks
+  std::set<std::pair<int, int>> held_;      // guarded by mu_; (class, slot) locked by conn_
 };
 
 }  // namespace furrsight::workers

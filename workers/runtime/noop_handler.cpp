@@ -18,7 +18,8 @@ std::int64_t IntField(const boost::json::object& p, std::string_view key) {
 
 JobOutcome NoopHandler::Run(JobContext& context) {
   const auto& p = context.payload();
-  const std::int64_t sleep_ms = IntField(p, "sleep_ms");
+  const std::int64_t sleep_attempts = IntField(p, "sleep_attempts");
+  const std::int64_t sleep_ms = sleep_attempts == 0 || context.attempt() <= sleep_attempts ? IntField(p, "sleep_ms") : 0;
   const std::int64_t steps = std::max<std::int64_t>(1, IntField(p, "progress_steps"));
   if (sleep_ms > 0) {
     for (std::int64_t step = 0; step < steps; ++step) {

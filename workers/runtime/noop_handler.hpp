@@ -1,6 +1,7 @@
 // NoopHandler: the NOOP job type, for tests, benchmarks and health checks.
 // It exercises every path of the runtime from its payload:
 //   sleep_ms        work that long (stops early when asked)
+//   sleep_attempts  sleep only in attempts up to this number (0: in every attempt)
 //   progress_steps  report progress this many times while sleeping
 //   fail_attempts   fail (retryable) while the attempt number is at most this
 //   fail_final      fail for good (not retryable)
