@@ -233,21 +233,25 @@ class CrawlRun {
     request.url = task.url;
     request.kind = task.kind;
     request.max_redirects = redirects_left;
-    request.on_redirect = [this](const Url& next) { return CheckHop(next); };
+    FetchKind kind = task.kind;
+    request.on_redirect = [this, kind](const Url& next) { return CheckHop(next, kind); };
     (task.kind == FetchKind::kPage ? pages_in_flight_ : images_in_flight_)++;
     in_flight_.emplace(id, std::move(task));
     fetcher_.Submit(std::move(request));
   }
 
-  // A redirect is followed only where robots.txt is known to allow it; to an
-  // origin not seen yet, the fetch is handed back and continues as a new task.
-  HopVerdict CheckHop(const Url& next) {
+  // A redirect is followed only where robots.txt is known to allow it and to
+  // a URL not fetched yet; otherwise (an origin not seen yet, a URL seen
+  // before) the fetch is handed back and continues, or ends, as a new task.
+  HopVerdict CheckHop(const Url& next, FetchKind kind) {
+    auto& seen = kind == FetchKind::kPage ? seen_pages_ : seen_images_;
     auto entry = robots_.Lookup(next.Origin());
-    if (entry == nullptr) return {HopAction::kHandOver, FailureClass::kOther, ""};
+    if (entry == nullptr || seen.contains(next.spec())) return {HopAction::kHandOver, FailureClass::kOther, ""};
     if (entry->unreachable) return {HopAction::kRefuse, *entry->unreachable, entry->detail};
     if (!entry->robots.IsAllowed(options_.product_token, next.PathAndQuery()))
       return {HopAction::kRefuse, FailureClass::kRobots, fmt::format("redirect to {} disallowed by robots.txt", next.spec())};
     ApplyCrawlDelay(next.host(), *entry);
+    seen.insert(next.spec());
     return {};
   }
 
@@ -291,20 +295,18 @@ class CrawlRun {
       (it->kind == FetchKind::kPage ? pages_ : images_).push_front(std::move(*it));
   }
 
-  // A redirect to an origin whose robots.txt was not known yet.
+  // A redirect handed back by CheckHop: to a URL already seen (a duplicate,
+  // dropped) or to an origin whose robots.txt was not known yet.
   void Continue(Task task, const FetchResult& result) {
     task.redirects += result.redirects;
     task.url = result.final_url;
-    if (task.kind == FetchKind::kPage) {
-      if (!seen_pages_.insert(task.url.spec()).second) {
-        ++report_.pages_duplicate;
-        return;
-      }
-      if (task.depth == 0) hosts_.insert(task.url.host());
-      pages_.push_front(std::move(task));
-    } else {
-      images_.push_front(std::move(task));
+    bool page = task.kind == FetchKind::kPage;
+    if (!(page ? seen_pages_ : seen_images_).insert(task.url.spec()).second) {
+      ++(page ? report_.pages_duplicate : report_.images_duplicate);
+      return;
     }
+    if (page && task.depth == 0) hosts_.insert(task.url.host());
+    (page ? pages_ : images_).push_front(std::move(task));
   }
 
   base::Result<void> OnPage(Task task, const FetchResult& result) {

@@ -111,7 +111,7 @@ struct CrawlReport {
   int pages_captured = 0;
   int pages_duplicate = 0;   // reached again through a redirect
   int images_downloaded = 0;
-  int images_duplicate = 0;  // same bytes as an image already delivered
+  int images_duplicate = 0;  // same bytes as an image already delivered, or redirected to an image URL seen before
   int robots_fetched = 0;
   int search_results = 0;
   std::int64_t bytes_downloaded = 0;
