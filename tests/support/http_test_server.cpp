@@ -141,7 +141,10 @@ HttpTestServer::HttpTestServer(std::string address) : io_(std::make_unique<Io>()
 
 HttpTestServer::~HttpTestServer() { Stop(); }
 
-std::string HttpTestServer::Url(std::string_view path) const { return UrlFor(address_, path); }
+std::string HttpTestServer::Url(std::string_view path) const {
+  bool v6 = address_.find(':') != std::string::npos;
+  return UrlFor(v6 ? "[" + address_ + "]" : address_, path);
+}
 
 std::string HttpTestServer::UrlFor(std::string_view host, std::string_view path) const {
   return fmt::format("http://{}:{}{}", host, port_, path);

@@ -69,7 +69,10 @@ struct HttpTestResponse {
 
 using HttpTestHandler = std::function<HttpTestResponse(const HttpTestRequest&)>;
 
-// One answered request, as the server saw it.
+// One answered request, as the server saw it. Recorded just after the last
+// byte was written: a client may hold the response before its exchange is
+// listed (Requests() lists a request before it is answered; Stop() waits for
+// every exchange).
 struct HttpTestExchange {
   HttpTestRequest request;
   int status = 0;

@@ -25,6 +25,11 @@ constexpr std::array<const char*, 4> kLazySrc = {"data-src", "data-lazy-src", "d
 constexpr std::array<std::string_view, 17> kInline = {"a",    "span", "picture", "em",  "strong", "b",
                                                       "i",    "u",    "small",   "source", "noscript", "mark",
                                                       "abbr", "cite", "font",    "sup", "sub"};
+// Links to these are not pages: they are never followed (nor fetched).
+constexpr std::array<std::string_view, 33> kNotPageExtensions = {
+    ".pdf", ".zip", ".gz",  ".tgz", ".tar", ".rar", ".7z",   ".exe", ".dmg",  ".msi",  ".apk",
+    ".mp3", ".mp4", ".m4a", ".m4v", ".mov", ".avi", ".mkv",  ".webm", ".wav", ".ogg",  ".flac",
+    ".css", ".js",  ".json", ".xml", ".rss", ".svg", ".ico", ".woff", ".woff2", ".ttf", ".docx"};
 constexpr std::array<std::string_view, 6> kOgImageProperties = {
     "og:image", "og:image:url", "og:image:secure_url", "twitter:image", "twitter:image:src", "image_src"};
 
@@ -414,8 +419,14 @@ class Extractor {
     page_.images.push_back(std::move(ref));
   }
 
+  static bool IsNotAPage(const Url& url) {
+    std::string last = Lower(std::string_view(url.path()).substr(url.path().rfind('/') + 1));
+    return std::any_of(kNotPageExtensions.begin(), kNotPageExtensions.end(),
+                       [&](std::string_view ext) { return last.ends_with(ext); });
+  }
+
   void AddLink(Url url) {
-    if (page_.links.size() >= options_.max_links) return;
+    if (page_.links.size() >= options_.max_links || IsNotAPage(url)) return;
     if (link_urls_.insert(url.spec()).second) page_.links.push_back(std::move(url));
   }
 

@@ -13,7 +13,8 @@
 //     cut to ExtractOptions::max_text bytes; position = index among the page's
 //     images, from 0, after duplicates (same URL) are merged into the first.
 //   - Links: <a href> and <area href>, resolved against <base href>,
-//     normalised (Url), deduplicated, http/https only.
+//     normalised (Url), deduplicated, http/https only; links to files that
+//     are no pages (.pdf .zip .mp4 .css .js .xml .svg ...) are left out.
 //   - <meta name="robots"> and <meta name="<product token>">: robots directives.
 // A pure function of its input: thread-safe.
 #pragma once

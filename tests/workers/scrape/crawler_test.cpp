@@ -178,7 +178,8 @@ TEST_F(CrawlerTest, EveryFailureIsCountedByClass) {
   server_.Route("/mixed.html", HttpTestResponse::Html(R"(<html><body>
       <img src="/bad/noai.jpg"> <img src="/bad/fake.jpg"> <img src="/bad/huge.jpg"> <img src="/bad/missing.jpg">
       <img src="/bad/broken.jpg"> <img src="/bad/slow.jpg"> <img src="/bad/to-metadata.jpg"> <img src="/img/ok.jpg">
-      <img src="data:image/png;base64,AAAA"> <a href="/site/nope.pdf">pdf</a></body></html>)"));
+      <img src="data:image/png;base64,AAAA"> <a href="/download?id=3">pdf</a> <a href="/brochure.PDF">pdf</a>
+      </body></html>)"));
   server_.Route("/bad/noai.jpg", HttpTestResponse::Bytes(JpegBytes(9, 9, "n"), "image/jpeg").Header("X-Robots-Tag", "noimageai"));
   server_.Route("/bad/fake.jpg", HttpTestResponse::Html("<!DOCTYPE html><p>soft 404</p>"));
   HttpTestResponse huge = HttpTestResponse::Bytes(JpegBytes(9, 9, "h"), "image/jpeg");
@@ -191,7 +192,7 @@ TEST_F(CrawlerTest, EveryFailureIsCountedByClass) {
   slow.delay = milliseconds(3'000);
   server_.Route("/bad/slow.jpg", slow);
   server_.Route("/bad/to-metadata.jpg", HttpTestResponse::Redirect("http://169.254.169.254/latest/meta-data/iam"));
-  server_.Route("/site/nope.pdf", HttpTestResponse::Bytes("%PDF-1.4", "application/pdf"));
+  server_.Route("/download", HttpTestResponse::Bytes("%PDF-1.4", "application/pdf"));
   FetcherOptions fetcher_options = LoopbackOptions();
   fetcher_options.max_image_bytes = 1 << 20;
   fetcher_options.total_timeout = milliseconds(1'000);
@@ -210,6 +211,7 @@ TEST_F(CrawlerTest, EveryFailureIsCountedByClass) {
   EXPECT_EQ(failures.at("not_html").as_int64(), 1);
   EXPECT_EQ(report.failures.Total(), 8) << boost::json::serialize(json);
   EXPECT_EQ(json.at("failure_samples").as_array().size(), 8u);
+  EXPECT_EQ(server_.RequestCount("/brochure.PDF"), 0u);  // not a page: never fetched
   std::printf("[ figures  ] report: %s\n", boost::json::serialize(json.at("failures")).c_str());
 }
 

@@ -57,6 +57,7 @@ constexpr std::string_view kGallery = R"html(<!DOCTYPE html>
   <img srcset="img/dense.jpg 1x, img/dense@3x.jpg 3x, img/dense@2x.jpg 2x">
   <map><area href="area-link.html"></map>
   <a href="services.html">Services again</a>
+  <a href="/price-list.PDF">Prices (PDF)</a> <a href="/feed.xml">Feed</a>
 </body>
 </html>)html";
 
