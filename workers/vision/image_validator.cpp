@@ -109,15 +109,15 @@ ValidationReport ValidateImage(std::string_view bytes, const ValidationRules& ru
   m.blur = quality->blur;
   m.brightness = quality->brightness;
   m.phash = *phash;
-  if (rules.min_blur > 0 &&
-      check(Rule::kBlur, quality->blur < rules.min_blur, quality->blur, rules.min_blur,
-            fmt::format("variance of the Laplacian {:.1f} is below {:.1f}: too blurry", quality->blur, rules.min_blur)))
-    return report;
   if (check(Rule::kTooDark, quality->brightness < rules.min_brightness, quality->brightness, rules.min_brightness,
             fmt::format("mean luma {:.1f} is below {:.1f}: too dark", quality->brightness, rules.min_brightness)))
     return report;
   if (check(Rule::kTooBright, quality->brightness > rules.max_brightness, quality->brightness, rules.max_brightness,
             fmt::format("mean luma {:.1f} is above {:.1f}: too bright", quality->brightness, rules.max_brightness)))
+    return report;
+  if (rules.min_blur > 0 &&
+      check(Rule::kBlur, quality->blur < rules.min_blur, quality->blur, rules.min_blur,
+            fmt::format("variance of the Laplacian {:.1f} is below {:.1f}: too blurry", quality->blur, rules.min_blur)))
     return report;
   if (rules.reject_near_duplicates) {
     const auto near = seen.FindNear(*phash, rules.near_duplicate_distance);

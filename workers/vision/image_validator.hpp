@@ -6,7 +6,9 @@
 // big, not an image, too small, a decompression bomb or an exact duplicate
 // is refused from its bytes and header alone, without decoding a pixel:
 //   file_size, format, min_size, max_pixels, duplicate   (bytes and header)
-//   decode, blur, too_dark, too_bright, near_duplicate    (decoded pixels)
+//   decode, too_dark, too_bright, blur, near_duplicate    (decoded pixels)
+// Brightness comes before blur: an under- or over-exposed image has little
+// contrast left, so it would read as blurry too, and "too dark" is the truth.
 //
 // SeenImages holds the images already accepted in the scope duplicates are
 // judged in (a crawl job, the whole dataset); the caller fills it, e.g. from

@@ -27,15 +27,16 @@
 #include <opencv2/core/mat.hpp>
 
 #include "events/base/error.hpp"
+#include "workers/vision/perceptual_hash.hpp"
 
 namespace furrsight::workers::vision {
 
 struct PairScoreOptions {
-  double histogram_weight = 0.4;
-  double orb_weight = 0.6;
-  double orb_saturation = 0.25;    // an ORB ratio at or above this counts as a full match
-  double threshold = 0.5;          // composite at or above: same dog
-  int near_duplicate_distance = 6; // pHash distance at or below: the same photo, not a pair
+  double histogram_weight = 0.5;
+  double orb_weight = 0.5;
+  double orb_saturation = 0.1;  // an ORB ratio at or above this counts as a full match
+  double threshold = 0.37;      // composite at or above: same dog
+  int near_duplicate_distance = kDefaultNearDuplicateDistance;  // pHash distance at or below: the same photo
 };
 
 struct OrbMatch {

@@ -19,6 +19,7 @@
 #include "events/base/error.hpp"
 #include "workers/vision/image_codec.hpp"
 #include "workers/vision/image_header.hpp"
+#include "workers/vision/perceptual_hash.hpp"
 
 namespace furrsight::workers::vision {
 
@@ -33,17 +34,18 @@ struct ValidationRules {
   std::int64_t max_file_size = 20 * 1024 * 1024;
   // max_pixels: width x height from the header; above it the file is never decoded.
   std::int64_t max_pixels = kDefaultMaxPixels;
-  // min_blur: variance of the Laplacian at <= 512 px (image_quality.hpp); below is "blur". 0 disables.
-  double min_blur = 60.0;
   // min_brightness / max_brightness: mean luma 0-255; below is "too_dark", above is "too_bright".
   double min_brightness = 35.0;
   double max_brightness = 225.0;
+  // min_blur: variance of the Laplacian at <= 512 px (image_quality.hpp); below is "blur". 0 disables.
+  // Checked after brightness: a dark or washed-out image has little contrast, so reads as blurry too.
+  double min_blur = 40.0;
   // reject_duplicates: refuse an image whose SHA-256 was already seen.
   bool reject_duplicates = true;
   // reject_near_duplicates / near_duplicate_distance: refuse an image whose
   // perceptual hash is within this Hamming distance (0-64) of one already seen.
   bool reject_near_duplicates = true;
-  int near_duplicate_distance = 6;
+  int near_duplicate_distance = kDefaultNearDuplicateDistance;
 };
 
 // `json` must be an object (or null, meaning the defaults).
