@@ -81,6 +81,8 @@ inline constexpr std::string_view kReadStreamForward = R"~(
 SELECT {} FROM events WHERE stream_id = $1 AND stream_version >= $2 ORDER BY stream_version LIMIT $3)~";
 inline constexpr std::string_view kReadStreamBackward = R"~(
 SELECT {} FROM events WHERE stream_id = $1 AND stream_version <= $2 ORDER BY stream_version DESC LIMIT $3)~";
+inline constexpr std::string_view kReadStreams = R"~(
+SELECT {} FROM events WHERE stream_id = ANY($1::text[]) ORDER BY stream_id, stream_version)~";
 
 // Gap-free reads (invariant 4): in (tx_id, global_position) order, and only
 // below the oldest transaction still running, in one statement.
@@ -221,6 +223,7 @@ void EventStore::PrepareStatements(pqxx::connection& conn) {
   conn.prepare("fs_append_one", std::string(kAppendOne));
   conn.prepare("fs_read_stream_fwd", fmt::format(fmt::runtime(kReadStreamForward), kEventColumns));
   conn.prepare("fs_read_stream_bwd", fmt::format(fmt::runtime(kReadStreamBackward), kEventColumns));
+  conn.prepare("fs_read_streams", fmt::format(fmt::runtime(kReadStreams), kEventColumns));
   conn.prepare("fs_read_all", fmt::format(fmt::runtime(kReadAll), kEventColumns));
   conn.prepare("fs_read_categories", fmt::format(fmt::runtime(kReadCategories), kEventColumns));
   conn.prepare("fs_stream_version", std::string(kStreamVersion));
@@ -407,6 +410,32 @@ base::Result<std::vector<RecordedEvent>> EventStore::ReadStream(const std::strin
     std::vector<RecordedEvent> out;
     out.reserve(rows.size());
     for (const auto& r : rows) out.push_back(ParseEventRow(r));
+    return out;
+  });
+}
+
+base::Result<std::map<std::string, std::vector<RecordedEvent>>> EventStore::ReadStreams(
+    std::span<const std::string> stream_ids) {
+  // A text[] literal: every element quoted, " and \ escaped.
+  std::string array = "{";
+  for (const auto& id : stream_ids) {
+    array += array.size() > 1 ? ",\"" : "\"";
+    for (char c : id) {
+      if (c == '"' || c == '\\') array += '\\';
+      array += c;
+    }
+    array += '"';
+  }
+  array += '}';
+  using Streams = std::map<std::string, std::vector<RecordedEvent>>;
+  return WithConnection(pool_, "read streams", [&](pqxx::connection& conn) -> base::Result<Streams> {
+    pqxx::nontransaction tx(conn);
+    Streams out;
+    for (const auto& id : stream_ids) out[id];
+    for (const auto& r : tx.exec_prepared("fs_read_streams", array)) {
+      RecordedEvent e = ParseEventRow(r);
+      out[e.stream_id].push_back(std::move(e));
+    }
     return out;
   });
 }

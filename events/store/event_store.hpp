@@ -16,6 +16,7 @@
 #pragma once
 
 #include <limits>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -111,6 +112,8 @@ class EventStore {
   base::Result<std::vector<RecordedEvent>> ReadStream(
       const std::string& stream_id, std::int64_t from_version = 1, Direction direction = Direction::kForward,
       int limit = 1000);
+  // Several whole streams at once (each in version order; an absent one is empty).
+  base::Result<std::map<std::string, std::vector<RecordedEvent>>> ReadStreams(std::span<const std::string> stream_ids);
   // The whole log after `after`, in gap-free order: only events whose
   // transaction id is below the oldest running transaction are returned, so
   // a later read never finds an event that sorts before one returned now.

@@ -76,6 +76,48 @@ base::Result<JobState> JobService::Load(const std::string& job_id) {
   return Replay(all);
 }
 
+base::Result<std::map<std::string, JobState>> JobService::LoadMany(std::span<const std::string> job_ids) {
+  std::vector<std::string> streams;
+  for (const auto& id : job_ids) {
+    if (!base::IsUuid(id)) return Fail(ErrorCode::kInvalidArgument, fmt::format("'{}' is not a job id (a UUID)", id));
+    streams.push_back(JobStream(id));
+  }
+  auto read = store_.ReadStreams(streams);
+  if (!read) return std::unexpected(read.error());
+  std::map<std::string, JobState> out;
+  for (const auto& id : job_ids) {
+    auto state = Replay(read->at(JobStream(id)));
+    if (!state) return std::unexpected(state.error());
+    out[id] = std::move(*state);
+  }
+  return out;
+}
+
+base::Result<std::map<std::string, JobState>> JobService::ClaimMany(const std::map<std::string, JobState>& states,
+                                                                    const std::string& worker,
+                                                                    const CommandContext& context) {
+  std::vector<events::StreamExpectation> expectations;
+  std::vector<events::NewEvent> batch;
+  std::vector<std::pair<std::string, JobEvent>> decided;
+  for (const auto& [id, state] : states) {
+    auto events = Decide(state, ClaimJob{worker, context.now_us});
+    if (!events) return std::unexpected(events.error());
+    expectations.push_back({JobStream(id), events::ExpectedVersion::Exactly(state.version)});
+    batch.push_back(
+        events::MakeEventFromMessage(JobStream(id), Payload(events->front()), Metadata(context), EventId(context, id, 0)));
+    decided.emplace_back(id, std::move(events->front()));
+  }
+  auto appended = store_.Append(expectations, batch);
+  if (!appended) return std::unexpected(appended.error());
+  std::map<std::string, JobState> out;
+  for (const auto& e : appended->events) {
+    const std::string id = e.stream_id.substr(4);
+    for (const auto& [job, event] : decided)
+      if (job == id) out[id] = Evolve(states.at(id), event, e.stream_version, context.now_us);
+  }
+  return out;
+}
+
 base::Result<JobState> JobService::Execute(const std::string& job_id, const Command& command,
                                            const CommandContext& context) {
   auto state = Load(job_id);

@@ -7,6 +7,8 @@
 // Thread-safe (the store is).
 #pragma once
 
+#include <map>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -52,6 +54,12 @@ class JobService {
 
   base::Result<Submitted> Submit(const SubmitOptions& options, const CommandContext& context);
   base::Result<JobState> Load(const std::string& job_id);
+  // The states of several jobs in one read.
+  base::Result<std::map<std::string, JobState>> LoadMany(std::span<const std::string> job_ids);
+  // Claims several jobs for `worker` in one append, each at the version of
+  // its given state; kConflict (and nothing appended) if any one moved.
+  base::Result<std::map<std::string, JobState>> ClaimMany(const std::map<std::string, JobState>& states,
+                                                          const std::string& worker, const CommandContext& context);
   // Decides `command` against the job's current state and appends the result
   // with that state's version as the expected version; returns the new state.
   base::Result<JobState> Execute(const std::string& job_id, const Command& command, const CommandContext& context);

@@ -27,8 +27,8 @@ base::Result<JobState> Step(const JobState& s, const Command& c, std::int64_t no
 // A state's identity without its clock values (the moves are relative to
 // them), so the search is finite.
 std::string Key(const JobState& s) {
-  return fmt::format("{}|{}|{}|{}|{}|{}|{}", StatusName(s.status), s.attempt, s.next_attempt, s.max_attempts,
-                     s.worker, s.not_before_us > 0, s.cancel_requested);
+  return fmt::format("{}|{}|{}|{}|{}|{}|{}|{}|{}", StatusName(s.status), s.attempt, s.next_attempt, s.max_attempts,
+                     s.worker, s.not_before_us > 0, s.cancel_requested, s.children_total, s.finished_children.size());
 }
 
 RequestJob Request(int max_attempts) {
@@ -62,8 +62,13 @@ std::vector<Move> MovesFrom(const JobState& s) {
       out.push_back({FailJob{w, attempt, "bad input", false, t, 0.3}, t, "fail final " + who});
       out.push_back({ReleaseJob{w, attempt, t, ""}, t, "release " + who});
       out.push_back({AcknowledgeCancel{w, attempt}, t, "ack cancel " + who});
+      out.push_back({AwaitChildren{w, attempt, {"c1", "c2"}}, t, "fan out " + who});
     }
   }
+  out.push_back({RecordChildFinished{"c1", "COMPLETED", "NOOP"}, t, "child c1 completed"});
+  out.push_back({RecordChildFinished{"c2", "FAILED", "NOOP"}, t, "child c2 failed"});
+  out.push_back({RecordChildFinished{"c2", "COMPLETED", "NOOP"}, t, "child c2 completed"});
+  out.push_back({RecordChildFinished{"stranger", "COMPLETED", "NOOP"}, t, "not a child"});
   out.push_back({TimeOutJob{s.lease_expires_at_us - 1, 0.3}, s.lease_expires_at_us - 1, "timeout early"});
   out.push_back({TimeOutJob{t + 60'000'000, 0.3}, t + 60'000'000, "timeout late"});
   out.push_back({CancelJob{"stop"}, t, "cancel"});
@@ -75,7 +80,8 @@ std::vector<Move> MovesFrom(const JobState& s) {
 bool IsWorkerCommand(const Command& c) {
   return std::holds_alternative<RenewLease>(c) || std::holds_alternative<ReportProgress>(c) ||
          std::holds_alternative<CompleteJob>(c) || std::holds_alternative<FailJob>(c) ||
-         std::holds_alternative<ReleaseJob>(c) || std::holds_alternative<AcknowledgeCancel>(c);
+         std::holds_alternative<ReleaseJob>(c) || std::holds_alternative<AcknowledgeCancel>(c) ||
+         std::holds_alternative<AwaitChildren>(c);
 }
 
 std::pair<std::string, int> WorkerOf(const Command& c) {
@@ -127,7 +133,18 @@ TEST(JobLifecycle, EveryReachableStateKeepsTheInvariants) {
           ASSERT_GE(started->attempt(), s.attempt) << "attempts never go back: " << where;
         }
         if (std::holds_alternative<v1::JobCompleted>(e)) {
-          ASSERT_EQ(s.status, JobStatus::kInProgress) << "only a running job completes: " << where;
+          if (s.status == JobStatus::kWaitingChildren) {
+            ASSERT_TRUE(std::holds_alternative<RecordChildFinished>(m.command)) << where;
+            ASSERT_EQ(static_cast<int>(s.finished_children.size()) + 1, s.children_total)
+                << "a fan-out completes with its last child: " << where;
+          } else {
+            ASSERT_EQ(s.status, JobStatus::kInProgress) << "only a running job completes: " << where;
+          }
+        }
+        if (std::holds_alternative<v1::JobChildFinished>(e)) {
+          ASSERT_EQ(s.status, JobStatus::kWaitingChildren) << where;
+          ASSERT_FALSE(s.finished_children.contains(std::get<v1::JobChildFinished>(e).child_job_id()))
+              << "a child never counts twice: " << where;
         }
         next = Evolve(next, e, ++version, m.now_us);
       }
@@ -141,7 +158,8 @@ TEST(JobLifecycle, EveryReachableStateKeepsTheInvariants) {
   }
   std::printf("job lifecycle: %zu states, %d transitions, %d refusals checked\n", seen.size(), transitions, refusals);
   EXPECT_GT(seen.size(), 30u);
-  for (const char* status : {"PENDING", "IN_PROGRESS", "WAITING_RETRY", "COMPLETED", "FAILED", "CANCELLED"})
+  for (const char* status :
+       {"PENDING", "IN_PROGRESS", "WAITING_RETRY", "WAITING_CHILDREN", "COMPLETED", "FAILED", "CANCELLED"})
     EXPECT_TRUE(statuses.contains(status)) << status << " was never reached";
 }
 
@@ -221,6 +239,39 @@ TEST(JobLifecycle, BackoffIsBoundedAndJittered) {
   EXPECT_EQ(BackoffMs(1, 0.0), 500);
   EXPECT_EQ(BackoffMs(3, 1.0), 4000);
   EXPECT_EQ(BackoffMs(40, 1.0), kMaxBackoffMs);
+}
+
+}  // namespace
+}  // namespace furrsight::orchestrator::jobs
+
+namespace furrsight::orchestrator::jobs {
+namespace {
+
+TEST(JobLifecycle, AFanOutWaitsForEveryChildAndFailsOnlyWhenNoneCompleted) {
+  JobState s = *Step(JobState{}, Request(2), 0);
+  s = *Step(s, ClaimJob{"w1", 1}, 1);
+  s = *Step(s, AwaitChildren{"w1", 1, {"a", "b", "c"}}, 2);
+  EXPECT_EQ(s.status, JobStatus::kWaitingChildren);
+  EXPECT_TRUE(s.worker.empty()) << "the worker's attempt is over";
+  EXPECT_FALSE(Step(s, CompleteJob{"w1", 1, {}}, 3).has_value()) << "no worker holds a waiting job";
+  s = *Step(s, RecordChildFinished{"a", "FAILED", "NOOP"}, 3);
+  auto again = Decide(s, RecordChildFinished{"a", "FAILED", "NOOP"});
+  ASSERT_TRUE(again.has_value());
+  EXPECT_TRUE(again->empty()) << "a replayed child end changes nothing";
+  s = *Step(s, RecordChildFinished{"b", "COMPLETED", "NOOP"}, 4);
+  EXPECT_EQ(s.status, JobStatus::kWaitingChildren);
+  s = *Step(s, RecordChildFinished{"c", "CANCELLED", "NOOP"}, 5);
+  EXPECT_EQ(s.status, JobStatus::kCompleted);
+  EXPECT_EQ(s.children_completed, 1);
+  EXPECT_EQ(s.children_failed, 1);
+  EXPECT_EQ(s.children_cancelled, 1);
+
+  JobState all_failed = *Step(JobState{}, Request(2), 0);
+  all_failed = *Step(all_failed, ClaimJob{"w1", 1}, 1);
+  all_failed = *Step(all_failed, AwaitChildren{"w1", 1, {"a"}}, 2);
+  all_failed = *Step(all_failed, RecordChildFinished{"a", "FAILED", "NOOP"}, 3);
+  EXPECT_EQ(all_failed.status, JobStatus::kFailed);
+  EXPECT_NE(all_failed.last_error.find("none of its 1 child jobs completed"), std::string::npos) << all_failed.last_error;
 }
 
 }  // namespace

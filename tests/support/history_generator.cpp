@@ -134,7 +134,11 @@ void JobLife(Writer& w) {
       w.Add(stream, "JobCancelRequested", R"({"reason":"not needed"})");
       w.Add(stream, "JobCancelled", R"({"reason":"not needed"})");
       break;
-    case 2: w.Add(stream, "JobChildrenPlanned", R"({"child_job_ids":[],"total":4})"); [[fallthrough]];
+    case 2:
+      w.Add(stream, "JobChildrenPlanned", R"({"child_job_ids":[],"total":4})");
+      w.Add(stream, "JobChildFinished",
+            R"({"child_job_id":"3f2a9c4e-1b7d-4e8a-9c0f-5d6e7a8b9c0d","status":"COMPLETED","job_type":"NOOP"})");
+      [[fallthrough]];
     default:
       w.Add(stream, "JobCompleted", fmt::format(R"({{"attempt":{},"result":{{"pairs":{}}}}})", attempts, w.Pick(20)));
   }

@@ -163,6 +163,7 @@ void Worker::Run() {
   std::mt19937 rng(std::random_device{}());
   auto next_poll = Clock::now();
   std::uint64_t freed_seen = 0;
+  std::string poll_error;
   for (;;) {
     int free = 0;
     bool retry_deferred = false;
@@ -187,8 +188,11 @@ void Worker::Run() {
       if (found) {
         std::shuffle(found->begin(), found->end(), rng);  // workers polling together pick different jobs first
         ids.insert(ids.end(), found->begin(), found->end());
-      } else {
-        base::log::Warn("cannot poll for jobs; retrying", {{"error", found.error().message}});
+        poll_error.clear();
+      } else if (found.error().message != poll_error) {  // say it once, not every poll
+        poll_error = found.error().message;
+        base::log::Warn("cannot poll the jobs read model (is `furrsight projections run` running?); retrying",
+                        {{"error", poll_error}});
       }
     }
     // Limit-blocked jobs beyond one slot's worth stay in Redis for other workers.
@@ -208,68 +212,90 @@ void Worker::Run() {
         changed_.wait_for(lock, wait, [&] { return stop_requested_; });
       }
     }
-    for (const auto& id : ids) {
-      if (free <= 0) break;
-      if (TryClaim(id)) --free;
-    }
+    ClaimBatch(ids, free);
   }
   Shutdown();
 }
 
-bool Worker::TryClaim(const std::string& job_id) {
+int Worker::ClaimBatch(const std::vector<std::string>& candidates, int free) {
+  std::vector<std::string> ids;
   {
     std::lock_guard lock(mu_);
-    if (running_.contains(job_id)) return false;
+    for (const auto& id : candidates)
+      if (!running_.contains(id) && std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
   }
-  auto state = service_.Load(job_id);
-  if (!state) {
-    base::log::Debug("cannot load a job to claim", {{"job", job_id}, {"error", state.error().message}});
-    return false;
+  if (ids.empty()) return 0;
+  auto states = service_.LoadMany(ids);
+  if (!states) {
+    base::log::Debug("cannot load jobs to claim", {{"error", states.error().message}});
+    return 0;
   }
-  if (!Claimable(*state) || state->not_before_us > NowUs()) {
-    deferred_.erase(job_id);
-    if (state->status != jobs::JobStatus::kPending && state->status != jobs::JobStatus::kWaitingRetry)
-      ++stats_.claim_misses;
-    return false;
-  }
-  auto handler = handlers_.find(state->job_type);
-  if (handler == handlers_.end()) return false;
-
-  std::optional<LimitLocks::Held> held;
-  if (limits_ != nullptr && limits_->limits().Limits(state->job_type)) {
-    auto got = limits_->TryAcquire(state->job_type, handler->second->ConcurrencyKey(state->payload));
-    if (!got || !*got) {
-      if (!got) base::log::Warn("concurrency limits unavailable", {{"error", got.error().message}});
-      deferred_.try_emplace(job_id, Clock::now());
-      return false;
+  // In the order found (priority from the poll, FIFO from the queue), as many as there are free slots.
+  std::map<std::string, jobs::JobState> chosen;
+  std::map<std::string, LimitLocks::Held> held;
+  const std::int64_t now_us = NowUs();
+  for (const auto& id : ids) {
+    if (static_cast<int>(chosen.size()) >= free) break;
+    jobs::JobState& state = states->at(id);
+    if (!Claimable(state) || state.not_before_us > now_us) {
+      deferred_.erase(id);
+      if (state.status != jobs::JobStatus::kPending && state.status != jobs::JobStatus::kWaitingRetry) ++stats_.claim_misses;
+      continue;
     }
-    held = std::move(**got);
+    auto handler = handlers_.find(state.job_type);
+    if (handler == handlers_.end()) continue;
+    if (limits_ != nullptr && limits_->limits().Limits(state.job_type)) {
+      auto got = limits_->TryAcquire(state.job_type, handler->second->ConcurrencyKey(state.payload));
+      if (!got || !*got) {
+        if (!got) base::log::Warn("concurrency limits unavailable", {{"error", got.error().message}});
+        deferred_.try_emplace(id, Clock::now());
+        continue;
+      }
+      held[id] = std::move(**got);
+    }
+    chosen[id] = state;
   }
-  const auto context = Context(job_id);
-  auto claimed = service_.ExecuteOn(job_id, *state, jobs::ClaimJob{options_.name, context.now_us}, context);
-  if (!claimed) {
-    if (held) limits_->Release(*held);
-    if (claimed.error().code == ErrorCode::kConflict) ++stats_.claim_misses;
-    else base::log::Warn("claim failed", {{"job", job_id}, {"error", claimed.error().message}});
-    return false;
+  if (chosen.empty()) return 0;
+
+  // One append for the lot; if one of them moved meanwhile, one by one.
+  std::map<std::string, jobs::JobState> claimed;
+  if (chosen.size() > 1) {
+    auto all = service_.ClaimMany(chosen, options_.name, Context("claims"));
+    if (all) claimed = std::move(*all);
   }
-  deferred_.erase(job_id);
-  auto job = std::make_shared<Running>();
-  job->id = job_id;
-  job->handler = handler->second;
-  job->held = std::move(held);
-  job->state = std::move(*claimed);
-  job->job_type = job->state.job_type;
-  job->attempt = job->state.attempt;
-  job->payload = std::move(state->payload);
-  job->next_renew = Clock::now() + std::chrono::milliseconds(job->state.lease_ms / 3);
-  ++stats_.claimed;
-  std::lock_guard lock(mu_);
-  ++active_;
-  running_[job_id] = job;
-  ready_.push_back(std::move(job));
-  changed_.notify_all();
-  return true;
+  if (claimed.empty()) {
+    for (const auto& [id, state] : chosen) {
+      const auto context = Context(id);
+      auto one = service_.ExecuteOn(id, state, jobs::ClaimJob{options_.name, context.now_us}, context);
+      if (one) claimed[id] = std::move(*one);
+      else if (one.error().code == ErrorCode::kConflict) ++stats_.claim_misses;
+      else base::log::Warn("claim failed", {{"job", id}, {"error", one.error().message}});
+    }
+  }
+  for (auto& [id, state] : chosen) {
+    auto it = claimed.find(id);
+    if (it == claimed.end()) {
+      if (auto h = held.find(id); h != held.end()) limits_->Release(h->second);
+      continue;
+    }
+    deferred_.erase(id);
+    auto job = std::make_shared<Running>();
+    job->id = id;
+    job->handler = handlers_.at(state.job_type);
+    if (auto h = held.find(id); h != held.end()) job->held = std::move(h->second);
+    job->job_type = state.job_type;
+    job->payload = std::move(state.payload);
+    job->state = std::move(it->second);
+    job->attempt = job->state.attempt;
+    job->next_renew = Clock::now() + std::chrono::milliseconds(job->state.lease_ms / 3);
+    ++stats_.claimed;
+    std::lock_guard lock(mu_);
+    ++active_;
+    running_[id] = job;
+    ready_.push_back(std::move(job));
+    changed_.notify_all();
+  }
+  return static_cast<int>(claimed.size());
 }
 
 void Worker::ExecutorLoop() {

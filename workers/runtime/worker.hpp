@@ -76,7 +76,8 @@ class Worker {
   struct Running;
   class Attempt;
 
-  bool TryClaim(const std::string& job_id);
+  // Claims up to `free` of `candidates` (one read, one append); how many it got.
+  int ClaimBatch(const std::vector<std::string>& candidates, int free);
   void ExecutorLoop();
   void RenewLoop();
   void Finish(Running& job, JobOutcome outcome);
