@@ -43,7 +43,7 @@ class CrawlRun {
     started_ = Clock::now();
     if (request_.urls.empty() && request_.queries.empty())
       return Fail(ErrorCode::kInvalidArgument, "a crawl needs seed URLs or search queries");
-    if (auto seeded = Seed(); !seeded) return std::unexpected(seeded.error());
+    if (auto seeded = Seed(stop); !seeded) return std::unexpected(seeded.error());
     last_progress_ = started_;
     std::optional<Clock::time_point> deadline;
     if (options_.max_duration.count() > 0) deadline = started_ + options_.max_duration;
@@ -89,7 +89,9 @@ class CrawlRun {
 
   // --- seeds ----------------------------------------------------------------
 
-  base::Result<void> Seed() {
+  // Seeds and search results; the searches (blocking, one after another) stop
+  // early when `stop` is requested.
+  base::Result<void> Seed(const std::stop_token& stop) {
     for (const auto& text : request_.urls) {
       auto url = Url::Parse(text);
       if (!url) {
@@ -100,6 +102,7 @@ class CrawlRun {
     }
     std::optional<base::Error> search_error;
     for (const auto& query : request_.queries) {
+      if (stop.stop_requested()) break;
       if (search_ == nullptr) {
         Count(query, FailureClass::kSearch, "no search provider configured");
         search_error = base::Error{ErrorCode::kFailedPrecondition, "no search provider configured", std::nullopt};
