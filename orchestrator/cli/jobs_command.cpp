@@ -68,6 +68,12 @@ int RunJobsSubmit(Invocation& inv) {
   if (!attempts) return ReportError(attempts.error());
   o.priority = *priority;
   o.max_attempts = *attempts;
+  for (auto [flag, field] : {std::pair{"lease-ms", &o.lease_ms}, std::pair{"schedule-to-start-ms", &o.schedule_to_start_timeout_ms},
+                             std::pair{"start-to-close-ms", &o.start_to_close_timeout_ms}}) {
+    auto ms = IntOption(inv, flag, 0);
+    if (!ms) return ReportError(ms.error());
+    *field = *ms;
+  }
   o.idempotency_key = inv.Option("idempotency-key").value_or("");
   o.project_id = inv.Option("project").value_or("");
   StoreContext ctx(inv.config);

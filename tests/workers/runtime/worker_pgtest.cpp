@@ -204,6 +204,29 @@ TEST_F(WorkerTest, JobsOfAKilledWorkerTimeOutAndAnotherWorkerCompletesThem) {
   }
 }
 
+TEST_F(WorkerTest, TheSchedulerEnforcesScheduleToStartAndStartToCloseTimeouts) {
+  auto projector = StartProjector();
+  auto scheduler = StartScheduler();
+  auto worker = StartWorker("w", 1);
+  auto submit = [&](std::string type, boost::json::object payload, std::int64_t to_start, std::int64_t to_close) {
+    jobs::SubmitOptions o{.job_type = std::move(type), .payload = std::move(payload), .max_attempts = 1, .lease_ms = 1500,
+                          .schedule_to_start_timeout_ms = to_start, .start_to_close_timeout_ms = to_close};
+    std::string c = base::NewUuid();
+    return service_->Submit(o, {"test:submitter", c, c, "test", NowUs()})->job_id;
+  };
+  // No worker runs GENERATE_QUERIES here: it is never started.
+  const std::string unstarted = submit("GENERATE_QUERIES", {{"topic", "poodle grooming"}}, 300, 0);
+  // Renews its lease faithfully, but runs past its start-to-close timeout.
+  const std::string overrunning = submit("NOOP", {{"sleep_ms", 60000}}, 0, 500);
+  ASSERT_TRUE(WaitUntil([&] { return State(unstarted).status == jobs::JobStatus::kFailed &&
+                                     State(overrunning).status == jobs::JobStatus::kFailed; }, 20s))
+      << LogOf("scheduler");
+  EXPECT_EQ(State(unstarted).last_error, "no worker started the job in time (schedule_to_start timeout)");
+  EXPECT_EQ(State(overrunning).last_error, "timed out: start_to_close");
+  ASSERT_TRUE(WaitUntil([&] { return LogOf("worker-w").find("lease lost") != std::string::npos; }, 10s))
+      << "the worker stops the attempt at its next renewal";
+}
+
 TEST_F(WorkerTest, AWorkerStoppedPastItsLeaseCannotCompleteLate) {
   auto projector = StartProjector();
   auto scheduler = StartScheduler();
