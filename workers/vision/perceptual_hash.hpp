@@ -23,8 +23,9 @@ namespace furrsight::workers::vision {
 using PerceptualHashValue = std::uint64_t;
 
 // At or below this Hamming distance two images are the same picture (a
-// re-encode, a resize, a 2% crop measure 0-4; docs/vision.md). Both the
-// near_duplicate validation rule and the pair check use it by default.
+// re-encode or a resize measures 0-2, a before/after in one spot 8 or more;
+// docs/vision.md). Both the near_duplicate validation rule and the pair
+// check use it by default.
 inline constexpr int kDefaultNearDuplicateDistance = 4;
 
 // Accepts what ToBgr8 accepts (image_codec.hpp).
