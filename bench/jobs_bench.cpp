@@ -11,6 +11,9 @@
 #include <signal.h>
 
 #include <atomic>
+#include <cctype>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include <pqxx/pqxx>
@@ -39,6 +42,25 @@ jobs::CommandContext Ctx(const std::string& actor) {
   std::string id = base::NewUuid();
   return {actor, id, id, "bench", NowUs()};
 }
+
+// Every PostgreSQL process (postmaster and backends) on this machine.
+std::vector<int> PostgresPids() {
+  std::vector<int> pids;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename();
+    if (name.empty() || !std::isdigit(static_cast<unsigned char>(name[0]))) continue;
+    std::ifstream comm(entry.path() / "comm");
+    std::string command;
+    std::getline(comm, command);
+    if (command == "postgres") pids.push_back(std::stoi(name));
+  }
+  return pids;
+}
+
+// CPU seconds used so far by: this process (submitting), the workers, the projector, PostgreSQL.
+struct CpuSplit {
+  double client = 0, workers = 0, projector = 0, postgres = 0;
+};
 
 // One database, its store (with Redis hints), and the processes around it.
 struct Setup {
@@ -70,6 +92,18 @@ struct Setup {
     for (int i = 0; i < n; ++i)
       Start({std::string(FURRSIGHT_BIN_DIR) + "/furrsight-worker", "--kinds", "noop", "--name", fmt::format("w{}", i)});
     std::this_thread::sleep_for(1s);  // let them connect and go idle
+  }
+  CpuSplit Cpu() const {
+    CpuSplit c;
+    c.client = ProcessCpuSeconds();
+    if (!processes.empty()) {
+      c.projector = ProcessesCpuSeconds({processes[0].pid()});
+      std::vector<int> workers;
+      for (size_t i = 1; i < processes.size(); ++i) workers.push_back(processes[i].pid());
+      c.workers = ProcessesCpuSeconds(workers);
+    }
+    c.postgres = ProcessesCpuSeconds(PostgresPids());
+    return c;
   }
   long long Query(const std::string& sql) {
     pqxx::connection conn(db->AdminUrl());
@@ -128,11 +162,13 @@ struct Throughput {
   double jobs_per_s;
   double seconds;
   double submit_per_s;
+  CpuSplit cpu_ms_per_job;
 };
 
 Throughput WithWorkers(int workers, long n) {
   Setup s;
   s.StartWorkers(workers);
+  const CpuSplit before = s.Cpu();
   const auto start = Clock::now();
   Parallel(n, [&](long) {
     if (!s.service.Submit({.job_type = "NOOP"}, Ctx("bench:submitter"))) throw std::runtime_error("submit failed");
@@ -142,8 +178,12 @@ Throughput WithWorkers(int workers, long n) {
     if (SecondsSince(start) > 600) throw std::runtime_error("jobs did not complete within 10 minutes");
     std::this_thread::sleep_for(20ms);
   }
+  const CpuSplit after = s.Cpu();
   const double span = s.SpanSeconds();
-  return {n / span, span, n / submit_s};
+  const double k = 1000.0 / n;
+  return {n / span, span, n / submit_s,
+          {(after.client - before.client) * k, (after.workers - before.workers) * k,
+           (after.projector - before.projector) * k, (after.postgres - before.postgres) * k}};
 }
 
 void Latency(int workers, long seconds, long rate) {
@@ -175,13 +215,17 @@ int Main() {
   fmt::print("jobs_bench: {} no-op jobs per mode, {} submitter threads, worker_slots 4, a projector running\n\n", n,
              kSubmitters);
   const double baseline = Baseline(n);
-  fmt::print("| mode | jobs/s requested→completed | ratio to baseline | span | submit rate |\n|---|---|---|---|---|\n");
-  fmt::print("| baseline: 3 appends per job, {} client threads, no workers | {:.0f} | 1.00 | | |\n", kSubmitters,
+  fmt::print(
+      "| mode | jobs/s requested→completed | ratio to baseline | span | submit rate | CPU ms/job: submitter, workers, "
+      "projector, PostgreSQL |\n|---|---|---|---|---|---|\n");
+  fmt::print("| baseline: 3 appends per job, {} client threads, no workers | {:.0f} | 1.00 | | | |\n", kSubmitters,
              baseline);
   for (int workers : {1, 4}) {
     auto t = WithWorkers(workers, n);
-    fmt::print("| {} worker process{} × 4 slots | {:.0f} | {:.2f} | {:.2f} s | {:.0f} jobs/s |\n", workers,
-               workers == 1 ? "" : "es", t.jobs_per_s, t.jobs_per_s / baseline, t.seconds, t.submit_per_s);
+    fmt::print("| {} worker process{} × 4 slots | {:.0f} | {:.2f} | {:.2f} s | {:.0f} jobs/s | {:.2f}, {:.2f}, {:.2f}, {:.2f} |\n",
+               workers, workers == 1 ? "" : "es", t.jobs_per_s, t.jobs_per_s / baseline, t.seconds, t.submit_per_s,
+               t.cpu_ms_per_job.client, t.cpu_ms_per_job.workers, t.cpu_ms_per_job.projector,
+               t.cpu_ms_per_job.postgres);
   }
   fmt::print("\n");
   Latency(4, EnvLong("FURRSIGHT_BENCH_SECONDS", 5), EnvLong("FURRSIGHT_BENCH_RATE", 50));
