@@ -18,8 +18,11 @@
 #include "events/base/config.hpp"
 #include "events/base/log.hpp"
 #include "events/store/store_context.hpp"
+#include "workers/jobs/pair_job.hpp"
+#include "workers/jobs/scrape_job.hpp"
 #include "workers/runtime/noop_handler.hpp"
 #include "workers/runtime/worker.hpp"
+#include "workers/storage/blob_store.hpp"
 
 namespace {
 
@@ -28,20 +31,34 @@ namespace workers = furrsight::workers;
 
 constexpr int kExitUsage = 2;
 
+// What handlers are built from.
+struct Deps {
+  const base::Config& config;
+  furrsight::events::EventStore& store;
+  workers::BlobStore& blobs;
+};
+using Made = base::Result<std::unique_ptr<workers::JobHandler>>;
+
 // Short kind names and the job type each handles; a null factory is not built yet.
 struct Kind {
   std::string_view name;
   std::string_view job_type;
-  std::unique_ptr<workers::JobHandler> (*make)();
+  Made (*make)(Deps&);
 };
 
 const Kind kKinds[] = {
-    {"noop", "NOOP", [] -> std::unique_ptr<workers::JobHandler> { return std::make_unique<workers::NoopHandler>(); }},
-    {"scrape", "SCRAPE_URL", nullptr},
-    {"pair", "PROCESS_IMAGE_PAIR", nullptr},
+    {"noop", "NOOP", [](Deps&) -> Made { return std::make_unique<workers::NoopHandler>(); }},
+    {"scrape", "SCRAPE_URL",
+     [](Deps& d) -> Made {
+       auto settings = workers::ScrapeSettings::FromConfig(d.config);
+       if (!settings) return std::unexpected(settings.error());
+       return std::make_unique<workers::ScrapeJob>(std::move(*settings), d.store, d.blobs);
+     }},
+    {"pair", "PROCESS_IMAGE_PAIR", [](Deps& d) -> Made { return std::make_unique<workers::PairJob>(d.store, d.blobs); }},
     {"inference", "BATCH_INFERENCE", nullptr},
     {"queries", "GENERATE_QUERIES", nullptr},
-    {"validate", "VALIDATE_IMAGES", nullptr},
+    {"validate", "VALIDATE_IMAGES",
+     [](Deps& d) -> Made { return std::make_unique<workers::ValidateJob>(d.store, d.blobs); }},
     {"export", "EXPORT_DATASET", nullptr},
 };
 
@@ -102,6 +119,31 @@ int main(int argc, char** argv) {
   base::log::Level level;
   if (base::log::ParseLevel(config->Get("log_level"), level)) base::log::SetLevel(level);
 
+  auto limits = workers::JobLimits::Parse(config->Get("job_limits"));
+  if (!limits) {
+    fmt::print(stderr, "furrsight-worker: {}\n", limits.error().message);
+    return kExitUsage;
+  }
+
+  // SIGTERM / SIGINT go to one thread, which asks the worker to stop.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  workers::WorkerOptions options;
+  options.name = name;
+  options.slots = config->GetInt("worker_slots");
+  options.poll_interval = std::chrono::milliseconds(config->GetInt("poll_interval_ms"));
+  options.grace = std::chrono::milliseconds(config->GetInt("worker_grace_ms"));
+  furrsight::events::StoreContext store(*config, false, static_cast<size_t>(options.slots) + 2);
+  auto blobs = workers::MakeBlobStore(*config);
+  if (!blobs) {
+    fmt::print(stderr, "furrsight-worker: blob storage: {}\n", blobs.error().message);
+    return kExitUsage;
+  }
+  Deps deps{*config, *store.store, **blobs};
   // The handlers asked for.
   std::vector<std::unique_ptr<workers::JobHandler>> handlers;
   std::vector<std::string> wanted;
@@ -125,27 +167,13 @@ int main(int argc, char** argv) {
                  kind->job_type);
       return kExitUsage;
     }
-    handlers.push_back(kind->make());
+    auto made = kind->make(deps);
+    if (!made) {
+      fmt::print(stderr, "furrsight-worker: cannot start the {} handler: {}\n", kind->name, made.error().message);
+      return kExitUsage;
+    }
+    handlers.push_back(std::move(*made));
   }
-  auto limits = workers::JobLimits::Parse(config->Get("job_limits"));
-  if (!limits) {
-    fmt::print(stderr, "furrsight-worker: {}\n", limits.error().message);
-    return kExitUsage;
-  }
-
-  // SIGTERM / SIGINT go to one thread, which asks the worker to stop.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-
-  workers::WorkerOptions options;
-  options.name = name;
-  options.slots = config->GetInt("worker_slots");
-  options.poll_interval = std::chrono::milliseconds(config->GetInt("poll_interval_ms"));
-  options.grace = std::chrono::milliseconds(config->GetInt("worker_grace_ms"));
-  furrsight::events::StoreContext store(*config, false, static_cast<size_t>(options.slots) + 2);
   workers::LimitLocks limit_locks(config->Get("database_url"), *limits);
   std::unique_ptr<workers::JobQueue> queue;
   std::vector<std::string> job_types;

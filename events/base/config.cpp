@@ -41,6 +41,22 @@ constexpr SettingSpec kSettings[] = {
     {"s3_region", "us-east-1", "S3 region used in request signatures (SigV4)"},
     {"s3_access_key", "", "S3 access key id"},
     {"s3_secret_key", "", "S3 secret access key", false, true},
+    // Scraping (docs/scraping.md).
+    {"scrape_user_agent",
+     "FurrSightBot/0.1 (research crawler for a dog-grooming before/after image dataset; operator contact not "
+     "configured)",
+     "the crawler's User-Agent; its product token (FurrSightBot) is what robots.txt is matched on. Add a contact URL"},
+    {"scrape_address_allowlist", "",
+     "SSRF allowlist: loopback, private, CIDRs (comma-separated). Empty in production; loopback for the local demo"},
+    {"scrape_connect_timeout_ms", "10000", "connect timeout per request hop", true},
+    {"scrape_total_timeout_ms", "30000", "total timeout per request hop", true},
+    {"scrape_max_in_flight", "16", "transfers at once, per crawl", true},
+    {"scrape_max_per_host", "2", "transfers at once to one host", true},
+    {"scrape_min_host_delay_ms", "1000", "between request starts to one host (0: none)"},
+    {"scrape_max_image_bytes", "20971520", "an image larger than this is cut off while it streams in", true},
+    {"scrape_resolve", "",
+     "host:port:address,... like curl --resolve, for the demo's host names (the SSRF guard still judges the address)"},
+    {"search_url", "", "SearxNG base URL for search queries (e.g. http://searxng:8080); empty: queries fail as search"},
 };
 
 std::string Trim(std::string_view s) {
