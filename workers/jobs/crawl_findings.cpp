@@ -40,8 +40,13 @@ base::Result<std::vector<CrawlImage>> LoadCrawlImages(events::EventStore& store,
   auto rows = Payloads(store, crawl_job_id, "ImageDownloaded");
   if (!rows) return std::unexpected(rows.error());
   std::vector<CrawlImage> out;
-  for (const auto& p : *rows)
-    out.push_back({Str(p, "sha256"), Str(p, "url"), Str(p, "page_url"), Str(p, "derived_from_sha256")});
+  for (const auto& p : *rows) {
+    const auto* size = p.if_contains("file_size");  // int64 is JSON text in the payload
+    std::int64_t bytes = 0;
+    if (size != nullptr && size->is_string()) bytes = std::stoll(std::string(size->as_string()));
+    else if (size != nullptr && size->is_number()) bytes = size->to_number<std::int64_t>();
+    out.push_back({Str(p, "sha256"), Str(p, "url"), Str(p, "page_url"), Str(p, "derived_from_sha256"), bytes});
+  }
   return out;
 }
 

@@ -15,6 +15,7 @@ struct CrawlImage {
   std::string url;
   std::string page_url;
   std::string derived_from_sha256;  // a half of a composite
+  std::int64_t file_size = 0;
 };
 
 struct CrawlCandidate {

@@ -146,6 +146,19 @@ class Pairing {
   const vision::PairScoreOptions& scoring_;
 };
 
+// The crawl's downloaded images, the largest files first: of two near
+// duplicates (a resized or re-encoded copy) the better one is kept.
+std::vector<std::string> LargestFirst(std::vector<CrawlImage> images) {
+  std::stable_sort(images.begin(), images.end(), [](const CrawlImage& a, const CrawlImage& b) {
+    return a.file_size != b.file_size ? a.file_size > b.file_size : a.sha256 < b.sha256;
+  });
+  std::vector<std::string> shas;
+  std::set<std::string> listed;
+  for (const auto& i : images)
+    if (i.derived_from_sha256.empty() && listed.insert(i.sha256).second) shas.push_back(i.sha256);
+  return shas;
+}
+
 boost::json::object CountsJson(const CheckCounts& c) {
   boost::json::object by_rule;
   for (const auto& [rule, n] : c.rejected_by_rule) by_rule[rule] = n;
@@ -172,16 +185,12 @@ JobOutcome PairJob::Run(JobContext& context) {
   if (!candidates) return Failed{candidates.error().message, true};
   if (!images) return Failed{images.error().message, true};
 
-  // Every image involved, in a stable order: candidates first, then the rest of the crawl's.
-  std::vector<std::string> shas;
-  std::set<std::string> listed, in_candidates;
+  // Every image involved: the crawl's, then candidates' images found by earlier crawls.
+  std::vector<std::string> shas = LargestFirst(*images);
+  std::set<std::string> listed(shas.begin(), shas.end());
   for (const auto& c : *candidates)
-    for (const auto* sha : {&c.before_sha256, &c.after_sha256}) {
-      in_candidates.insert(*sha);
+    for (const auto* sha : {&c.before_sha256, &c.after_sha256})
       if (listed.insert(*sha).second) shas.push_back(*sha);
-    }
-  for (const auto& i : *images)
-    if (i.derived_from_sha256.empty() && listed.insert(i.sha256).second) shas.push_back(i.sha256);
   const size_t work = shas.size() + candidates->size() + images->size() + 1;
 
   ImageChecks checks(store_, blobs_, std::move(*rules), context.command_context());
@@ -202,8 +211,8 @@ JobOutcome PairJob::Run(JobContext& context) {
   for (const auto& image : *images) {
     if (context.stopping()) return Stopped{};
     ++done;
-    if (!image.derived_from_sha256.empty() || in_candidates.contains(image.sha256) || !checks.Valid(image.sha256))
-      continue;
+    // Every image may be a composite, also one that is a candidate with a neighbour.
+    if (!image.derived_from_sha256.empty() || !checks.Valid(image.sha256)) continue;
     auto ok = pairing.TryComposite(image);
     if (!ok) return Failed{ok.error().message, true};
     context.Progress(static_cast<int>(100 * done / work), {{"pairs_proposed", pairing.tally.proposed}});
@@ -227,10 +236,7 @@ JobOutcome ValidateJob::Run(JobContext& context) {
   if (!rules) return Failed{rules.error().message, false};
   auto images = LoadCrawlImages(store_, crawl);
   if (!images) return Failed{images.error().message, true};
-  std::vector<std::string> shas;
-  std::set<std::string> listed;
-  for (const auto& i : *images)
-    if (listed.insert(i.sha256).second) shas.push_back(i.sha256);
+  const std::vector<std::string> shas = LargestFirst(*images);
   ImageChecks checks(store_, blobs_, std::move(*rules), context.command_context());
   auto checked = checks.Check(shas, [&](size_t done) {
     context.Progress(static_cast<int>(100 * done / std::max<size_t>(1, shas.size())),

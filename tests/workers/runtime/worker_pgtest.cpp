@@ -18,7 +18,7 @@
 #include "events/redis/redis_notifier.hpp"
 #include "orchestrator/embedded/child_process.hpp"
 #include "orchestrator/jobs/job_service.hpp"
-#include "tests/support/store_fixture.hpp"
+#include "tests/support/process_fixture.hpp"
 
 namespace furrsight::workers {
 namespace {
@@ -26,122 +26,17 @@ namespace {
 using namespace std::chrono_literals;
 namespace jobs = orchestrator::jobs;
 using orchestrator::ChildProcess;
+using testing::NowUs;
 using Clock = std::chrono::steady_clock;
 
-std::int64_t NowUs() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-class WorkerTest : public testing::StoreTest {
+class WorkerTest : public testing::ProcessTest {
  protected:
   std::string Label() const override { return "workers"; }
 
-  void SetUp() override {
-    StoreTest::SetUp();
-    notifier_ = std::make_unique<events::RedisNotifier>(*events::ParseRedisUrl(db_->RedisUrl()), db_->ChannelPrefix());
-    jobs_store_ = std::make_unique<events::EventStore>(*pool_, notifier_.get());
-    service_ = std::make_unique<jobs::JobService>(*jobs_store_);
+  std::string Submit(boost::json::object payload, std::int64_t lease_ms = 0, int max_attempts = 0) {
+    return SubmitJob({.job_type = "NOOP", .payload = std::move(payload), .max_attempts = max_attempts,
+                      .lease_ms = lease_ms});
   }
-
-  std::filesystem::path LogPath(const std::string& name) {
-    auto p = testing::Services().dir / (db_->name() + "-" + name + ".log");
-    std::filesystem::remove(p);
-    return p;
-  }
-
-  std::vector<std::string> Common(std::vector<std::string> argv) {
-    for (const std::string& flag :
-         std::vector<std::string>{"--database-url", db_->ServiceUrl(), "--redis-url", db_->RedisUrl(),
-                                  "--redis-channel-prefix", db_->ChannelPrefix(), "--poll-interval-ms", "100"})
-      argv.push_back(flag);
-    return argv;
-  }
-
-  ChildProcess Spawn(std::vector<std::string> argv, const std::string& log) {
-    auto child = ChildProcess::Spawn({.argv = std::move(argv), .output_file = LogPath(log)});
-    EXPECT_TRUE(child.has_value()) << child.error().message;
-    return std::move(*child);
-  }
-
-  ChildProcess StartProjector() {
-    auto argv = Common({std::string(FURRSIGHT_BIN_DIR) + "/furrsight", "projections", "run", "furrsight",
-                        "--admin-database-url", db_->AdminUrl(), "--log-level", "warn"});
-    return Spawn(argv, "projector");
-  }
-
-  ChildProcess StartScheduler(const std::string& log = "scheduler") {
-    auto argv = Common({std::string(FURRSIGHT_BIN_DIR) + "/furrsight", "scheduler", "--scheduler-interval-ms", "100",
-                        "--log-level", "info"});
-    return Spawn(argv, log);
-  }
-
-  ChildProcess StartWorker(const std::string& name, int slots, std::vector<std::string> extra = {}) {
-    auto argv = Common({std::string(FURRSIGHT_BIN_DIR) + "/furrsight-worker", "--kinds", "noop", "--name", name,
-                        "--slots", std::to_string(slots), "--log-level", "info"});
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    return Spawn(argv, "worker-" + name);
-  }
-
-  std::string LogOf(const std::string& name) {
-    std::ifstream in(testing::Services().dir / (db_->name() + "-" + name + ".log"));
-    return std::string((std::istreambuf_iterator<char>(in)), {});
-  }
-
-  std::string Submit(boost::json::object payload, std::int64_t lease_ms = 0, int max_attempts = 0,
-                     std::string key = "") {
-    jobs::SubmitOptions o;
-    o.job_type = "NOOP";
-    o.payload = std::move(payload);
-    o.lease_ms = lease_ms;
-    o.max_attempts = max_attempts;
-    o.idempotency_key = std::move(key);
-    std::string id = base::NewUuid();
-    auto r = service_->Submit(o, {"test:submitter", id, id, "test", NowUs()});
-    EXPECT_TRUE(r.has_value()) << r.error().message;
-    return r->job_id;
-  }
-
-  jobs::JobState State(const std::string& id) {
-    auto s = service_->Load(id);
-    EXPECT_TRUE(s.has_value());
-    return *s;
-  }
-
-  // Polls `done` every 50 ms up to `limit`.
-  bool WaitUntil(const std::function<bool()>& done, std::chrono::seconds limit) {
-    for (auto deadline = Clock::now() + limit; Clock::now() < deadline; std::this_thread::sleep_for(50ms))
-      if (done()) return true;
-    return done();
-  }
-
-  long long Count(const std::string& sql) {
-    pqxx::connection conn(db_->AdminUrl());
-    pqxx::nontransaction tx(conn);
-    return tx.exec(sql)[0][0].as<long long>();
-  }
-
-  long long CountType(const std::string& type) {
-    return Count(fmt::format("SELECT count(*) FROM events WHERE event_type = '{}'", type));
-  }
-
-  // (type, actor, payload) of every event of a job, in order.
-  struct Recorded {
-    std::string type, actor;
-    boost::json::object payload;
-  };
-  std::vector<Recorded> History(const std::string& id) {
-    std::vector<Recorded> out;
-    auto events = store_->ReadStream(jobs::JobStream(id));
-    for (const auto& e : *events)
-      out.push_back({e.type, std::string(boost::json::parse(e.metadata_json).as_object().at("actor").as_string()),
-                     boost::json::parse(e.payload_json).as_object()});
-    return out;
-  }
-
-  std::unique_ptr<events::RedisNotifier> notifier_;
-  std::unique_ptr<events::EventStore> jobs_store_;
-  std::unique_ptr<jobs::JobService> service_;
 };
 
 TEST_F(WorkerTest, TwoThousandNoopJobsOverFourWorkerProcessesCompleteExactlyOnce) {
