@@ -1,4 +1,4 @@
-#include "tests/workers/vision/synthetic_images.hpp"
+#include "workers/sample_site/synthetic_dogs.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -8,7 +8,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
-namespace furrsight::workers::vision::testing {
+namespace furrsight::workers::sample_site {
 namespace {
 
 constexpr int kMargin = 40;  // the scene is drawn this much larger, then cropped at the camera offset
@@ -230,4 +230,4 @@ std::string Encode(const cv::Mat& image, const std::string& extension, int quali
   return std::string(bytes.begin(), bytes.end());
 }
 
-}  // namespace furrsight::workers::vision::testing
+}  // namespace furrsight::workers::sample_site

@@ -1,10 +1,11 @@
-// Synthetic photographs for the vision tests: a room, a dog in it (body,
-// head, ears, legs, tail, markings, fur strands), the same dog groomed (a
-// trimmed, tighter outline, shorter strands, a slightly cleaner colour) and
-// the usual failures (blurred, dark, bright, tiny), plus composites.
-// Everything is drawn from a seed with cv::RNG, so a test sees the same
+// Synthetic dog photographs: a room, a dog in it (body, head, ears, legs,
+// tail, markings, fur strands), the same dog groomed (a trimmed, tighter
+// outline, shorter strands, a slightly cleaner colour) and the usual failures
+// (blurred, dark, bright, tiny), plus composites. The sample site draws its
+// photos with these; the vision tests use them as their images.
+// Everything is drawn from a seed with cv::RNG, so a caller sees the same
 // pixels on every run. Each call builds its own RNGs and shares nothing, so
-// the functions are thread-safe.
+// the functions are thread-safe. Results are owned cv::Mats (no sharing).
 #pragma once
 
 #include <cstdint>
@@ -12,7 +13,7 @@
 
 #include <opencv2/core/mat.hpp>
 
-namespace furrsight::workers::vision::testing {
+namespace furrsight::workers::sample_site {
 
 inline constexpr int kPhotoWidth = 640;
 inline constexpr int kPhotoHeight = 480;
@@ -46,4 +47,4 @@ cv::Mat TopBottom(const cv::Mat& top, const cv::Mat& bottom, int divider, cv::Sc
 
 std::string Encode(const cv::Mat& image, const std::string& extension, int quality = 90);
 
-}  // namespace furrsight::workers::vision::testing
+}  // namespace furrsight::workers::sample_site

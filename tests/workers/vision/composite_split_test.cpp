@@ -7,7 +7,7 @@
 #include <gtest/gtest.h>
 #include <opencv2/imgproc.hpp>
 
-#include "tests/workers/vision/synthetic_images.hpp"
+#include "workers/sample_site/synthetic_dogs.hpp"
 #include "workers/vision/pair_score.hpp"
 
 namespace furrsight::workers::vision {
@@ -16,7 +16,7 @@ namespace {
 constexpr std::uint32_t kCases = 20;
 constexpr int kTolerance = 5;  // pixels: JPEG smears an edge; a thin line touching a seam may join either half
 
-cv::Mat FromTheWeb(const cv::Mat& image) { return DecodeImage(testing::Encode(image, ".jpg", 85)).value().pixels; }
+cv::Mat FromTheWeb(const cv::Mat& image) { return DecodeImage(sample_site::Encode(image, ".jpg", 85)).value().pixels; }
 
 std::optional<CompositeSplit> Detect(const cv::Mat& image) {
   auto split = DetectCompositeSplit(image);
@@ -47,7 +47,7 @@ TEST(CompositeSplit, FindsADividerBetweenSideBySidePhotos) {
     SCOPED_TRACE(seed);
     const int divider = widths[seed % 4];
     const cv::Mat composite =
-        FromTheWeb(testing::SideBySide(testing::BeforePhoto(seed), testing::AfterPhoto(seed), divider, colours[seed % 4]));
+        FromTheWeb(sample_site::SideBySide(sample_site::BeforePhoto(seed), sample_site::AfterPhoto(seed), divider, colours[seed % 4]));
     const auto split = Detect(composite);
     ExpectSplit(split, SplitOrientation::kSideBySide, 640, 640 + divider, composite.size());
     if (split) {
@@ -60,7 +60,7 @@ TEST(CompositeSplit, FindsTheSeamBetweenSideBySidePhotosWithoutADivider) {
   for (std::uint32_t seed = 1; seed <= kCases; ++seed) {
     SCOPED_TRACE(seed);
     const cv::Mat composite =
-        FromTheWeb(testing::SideBySide(testing::BeforePhoto(seed), testing::AfterPhotoElsewhere(seed), 0));
+        FromTheWeb(sample_site::SideBySide(sample_site::BeforePhoto(seed), sample_site::AfterPhotoElsewhere(seed), 0));
     const auto split = Detect(composite);
     ExpectSplit(split, SplitOrientation::kSideBySide, 640, 640, composite.size());
     if (split) {
@@ -72,18 +72,18 @@ TEST(CompositeSplit, FindsTheSeamBetweenSideBySidePhotosWithoutADivider) {
 TEST(CompositeSplit, FindsTopBottomSplitsWithAndWithoutADivider) {
   for (std::uint32_t seed = 1; seed <= kCases; ++seed) {
     SCOPED_TRACE(seed);
-    const cv::Mat seam = FromTheWeb(testing::TopBottom(testing::BeforePhoto(seed), testing::AfterPhoto(seed), 0));
+    const cv::Mat seam = FromTheWeb(sample_site::TopBottom(sample_site::BeforePhoto(seed), sample_site::AfterPhoto(seed), 0));
     ExpectSplit(Detect(seam), SplitOrientation::kTopBottom, 480, 480, seam.size());
     const cv::Mat divided =
-        FromTheWeb(testing::TopBottom(testing::BeforePhoto(seed), testing::AfterPhoto(seed), 8, {250, 250, 250}));
+        FromTheWeb(sample_site::TopBottom(sample_site::BeforePhoto(seed), sample_site::AfterPhoto(seed), 8, {250, 250, 250}));
     ExpectSplit(Detect(divided), SplitOrientation::kTopBottom, 480, 488, divided.size());
   }
 }
 
 TEST(CompositeSplit, HalvesOfUnequalWidth) {
   // A 4:3 photo beside a square one: the split is 80 px off the middle, still found.
-  const cv::Mat square = testing::AfterPhotoElsewhere(3)(cv::Rect(80, 0, 480, 480)).clone();
-  const cv::Mat composite = FromTheWeb(testing::SideBySide(testing::BeforePhoto(3), square, 0));
+  const cv::Mat square = sample_site::AfterPhotoElsewhere(3)(cv::Rect(80, 0, 480, 480)).clone();
+  const cv::Mat composite = FromTheWeb(sample_site::SideBySide(sample_site::BeforePhoto(3), square, 0));
   ASSERT_EQ(composite.cols, 1120);
   ExpectSplit(Detect(composite), SplitOrientation::kSideBySide, 640, 640, composite.size());
 }
@@ -91,7 +91,7 @@ TEST(CompositeSplit, HalvesOfUnequalWidth) {
 TEST(CompositeSplit, FindsNothingInPlainPhotos) {
   int found = 0;
   for (std::uint32_t seed = 1; seed <= 2 * kCases; ++seed) {
-    for (const cv::Mat& photo : {testing::BeforePhoto(seed), testing::AfterPhoto(seed)}) {
+    for (const cv::Mat& photo : {sample_site::BeforePhoto(seed), sample_site::AfterPhoto(seed)}) {
       const auto split = Detect(FromTheWeb(photo));
       if (split) {
         ++found;
@@ -105,8 +105,8 @@ TEST(CompositeSplit, FindsNothingInPlainPhotos) {
 
 TEST(CompositeSplit, HalvesOfVeryDifferentSizeAreNotAComposite) {
   // A strip beside a photo: the seam is far from the middle.
-  const cv::Mat strip = testing::AfterPhotoElsewhere(5)(cv::Rect(0, 0, 160, 480)).clone();
-  EXPECT_FALSE(Detect(FromTheWeb(testing::SideBySide(testing::BeforePhoto(5), strip, 0))).has_value());
+  const cv::Mat strip = sample_site::AfterPhotoElsewhere(5)(cv::Rect(0, 0, 160, 480)).clone();
+  EXPECT_FALSE(Detect(FromTheWeb(sample_site::SideBySide(sample_site::BeforePhoto(5), strip, 0))).has_value());
 }
 
 TEST(CompositeSplit, SeamsThroughOneRoomAreOftenInvisible) {
@@ -115,7 +115,7 @@ TEST(CompositeSplit, SeamsThroughOneRoomAreOftenInvisible) {
   // positions found are checked.
   int found = 0;
   for (std::uint32_t seed = 1; seed <= kCases; ++seed) {
-    const auto split = Detect(FromTheWeb(testing::SideBySide(testing::BeforePhoto(seed), testing::AfterPhoto(seed), 0)));
+    const auto split = Detect(FromTheWeb(sample_site::SideBySide(sample_site::BeforePhoto(seed), sample_site::AfterPhoto(seed), 0)));
     if (!split) continue;
     ++found;
     EXPECT_LE(std::abs(split->position - 640), kTolerance) << "seed " << seed;
@@ -125,7 +125,7 @@ TEST(CompositeSplit, SeamsThroughOneRoomAreOftenInvisible) {
 
 TEST(CompositeSplit, CropsAndEncodesTheHalvesWhichThenPairUp) {
   const cv::Mat composite =
-      FromTheWeb(testing::SideBySide(testing::BeforePhoto(8), testing::AfterPhoto(8), 10, {255, 255, 255}));
+      FromTheWeb(sample_site::SideBySide(sample_site::BeforePhoto(8), sample_site::AfterPhoto(8), 10, {255, 255, 255}));
   const auto split = Detect(composite);
   ASSERT_TRUE(split);
   for (ImageFormat format : {ImageFormat::kJpeg, ImageFormat::kPng}) {

@@ -7,7 +7,7 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/workers/vision/synthetic_images.hpp"
+#include "workers/sample_site/synthetic_dogs.hpp"
 #include "workers/vision/composite_split.hpp"
 #include "workers/vision/pair_score.hpp"
 
@@ -19,7 +19,7 @@ constexpr std::uint32_t kLast = 200;
 constexpr int kCases = static_cast<int>(kLast - kFirst + 1);
 constexpr int kTolerance = 5;
 
-cv::Mat FromTheWeb(const cv::Mat& image) { return DecodeImage(testing::Encode(image, ".jpg", 85)).value().pixels; }
+cv::Mat FromTheWeb(const cv::Mat& image) { return DecodeImage(sample_site::Encode(image, ".jpg", 85)).value().pixels; }
 
 struct SplitFigures {
   int found = 0;  // at the right place
@@ -53,22 +53,22 @@ TEST(HeldOut, DISABLED_SplitsAndPairsOnUnseenSeeds) {
   int same = 0, elsewhere = 0, unrelated = 0;
   double same_min = 1, unrelated_max = 0;
   for (std::uint32_t seed = kFirst; seed <= kLast; ++seed) {
-    const cv::Mat before = testing::BeforePhoto(seed);
-    const cv::Mat after = testing::AfterPhoto(seed);
-    const cv::Mat other_room = testing::AfterPhotoElsewhere(seed);
+    const cv::Mat before = sample_site::BeforePhoto(seed);
+    const cv::Mat after = sample_site::AfterPhoto(seed);
+    const cv::Mat other_room = sample_site::AfterPhotoElsewhere(seed);
     for (const cv::Mat& photo : {before, after}) plain_splits += DetectCompositeSplit(FromTheWeb(photo)).value() ? 1 : 0;
     const int width = widths[seed % 4];
-    divider.Add(FromTheWeb(testing::SideBySide(before, after, width, colours[seed % 4])), SplitOrientation::kSideBySide,
+    divider.Add(FromTheWeb(sample_site::SideBySide(before, after, width, colours[seed % 4])), SplitOrientation::kSideBySide,
                 640, 640 + width);
-    seam.Add(FromTheWeb(testing::SideBySide(before, other_room, 0)), SplitOrientation::kSideBySide, 640, 640);
-    same_room.Add(FromTheWeb(testing::SideBySide(before, after, 0)), SplitOrientation::kSideBySide, 640, 640);
-    top_seam.Add(FromTheWeb(testing::TopBottom(before, after, 0)), SplitOrientation::kTopBottom, 480, 480);
-    top_divider.Add(FromTheWeb(testing::TopBottom(before, after, 8, colours[(seed + 1) % 4])),
+    seam.Add(FromTheWeb(sample_site::SideBySide(before, other_room, 0)), SplitOrientation::kSideBySide, 640, 640);
+    same_room.Add(FromTheWeb(sample_site::SideBySide(before, after, 0)), SplitOrientation::kSideBySide, 640, 640);
+    top_seam.Add(FromTheWeb(sample_site::TopBottom(before, after, 0)), SplitOrientation::kTopBottom, 480, 480);
+    top_divider.Add(FromTheWeb(sample_site::TopBottom(before, after, 8, colours[(seed + 1) % 4])),
                     SplitOrientation::kTopBottom, 480, 488);
 
     const PairScore s = ScorePair(FromTheWeb(before), FromTheWeb(after)).value();
     const PairScore e = ScorePair(FromTheWeb(before), FromTheWeb(other_room)).value();
-    const PairScore u = ScorePair(FromTheWeb(before), FromTheWeb(testing::AfterPhoto(seed + 1000))).value();
+    const PairScore u = ScorePair(FromTheWeb(before), FromTheWeb(sample_site::AfterPhoto(seed + 1000))).value();
     same += s.same_dog ? 1 : 0;
     elsewhere += e.same_dog ? 1 : 0;
     unrelated += u.same_dog ? 0 : 1;

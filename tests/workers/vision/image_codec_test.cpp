@@ -6,23 +6,23 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "tests/workers/vision/synthetic_images.hpp"
+#include "workers/sample_site/synthetic_dogs.hpp"
 
 namespace furrsight::workers::vision {
 namespace {
 
-using testing::Encode;
+using sample_site::Encode;
 
 // A PNG / JPEG whose header claims 50000 x 50000 (2.5 gigapixels, 7.5 GB decoded)
 // in front of the data of a small picture.
 std::string ForgedPng() {
-  std::string png = Encode(testing::BeforePhoto(1), ".png");
+  std::string png = Encode(sample_site::BeforePhoto(1), ".png");
   png.replace(16, 8, std::string("\x00\x00\xc3\x50\x00\x00\xc3\x50", 8));
   return png;
 }
 
 std::string ForgedJpeg() {
-  std::string jpeg = Encode(testing::BeforePhoto(1), ".jpg");
+  std::string jpeg = Encode(sample_site::BeforePhoto(1), ".jpg");
   const std::size_t sof = jpeg.find("\xff\xc0");
   jpeg.replace(sof + 5, 4, std::string("\xc3\x50\xc3\x50", 4));
   return jpeg;
@@ -41,7 +41,7 @@ TEST(ImageCodec, RefusesAForgedHugeHeaderBeforeDecoding) {
 }
 
 TEST(ImageCodec, TheLimitIsTheCallers) {
-  const std::string jpeg = Encode(testing::BeforePhoto(1), ".jpg");
+  const std::string jpeg = Encode(sample_site::BeforePhoto(1), ".jpg");
   EXPECT_TRUE(DecodeImage(jpeg, 640 * 480));
   auto refused = DecodeImage(jpeg, 640 * 480 - 1);
   ASSERT_FALSE(refused);
@@ -49,7 +49,7 @@ TEST(ImageCodec, TheLimitIsTheCallers) {
 }
 
 TEST(ImageCodec, DecodesEveryFormatToBgrOfTheDeclaredSize) {
-  const cv::Mat photo = testing::BeforePhoto(2);
+  const cv::Mat photo = sample_site::BeforePhoto(2);
   for (const char* extension : {".jpg", ".png", ".webp", ".bmp"}) {
     SCOPED_TRACE(extension);
     auto decoded = DecodeImage(Encode(photo, extension, 90));
@@ -79,7 +79,7 @@ TEST(ImageCodec, ScalesSixteenBitPngsToEight) {
 }
 
 TEST(ImageCodec, RefusesCorruptDataAndGif) {
-  std::string jpeg = Encode(testing::BeforePhoto(3), ".jpg");
+  std::string jpeg = Encode(sample_site::BeforePhoto(3), ".jpg");
   const std::size_t sos = jpeg.find("\xff\xda");
   auto truncated = DecodeImage(jpeg.substr(0, sos));  // the header is whole, the pixels are missing
   ASSERT_FALSE(truncated);
@@ -92,7 +92,7 @@ TEST(ImageCodec, RefusesCorruptDataAndGif) {
 }
 
 TEST(ImageCodec, RefusesAnAlteredHeaderThatIsWithinTheLimit) {
-  std::string png = Encode(testing::BeforePhoto(1), ".png");
+  std::string png = Encode(sample_site::BeforePhoto(1), ".png");
   png.replace(16, 8, std::string("\x00\x00\x01\x00\x00\x00\x01\x00", 8));  // claims 256 x 256
   auto decoded = DecodeImage(png);
   ASSERT_FALSE(decoded);  // libpng checks IHDR's CRC: nothing is decoded
@@ -100,7 +100,7 @@ TEST(ImageCodec, RefusesAnAlteredHeaderThatIsWithinTheLimit) {
 }
 
 TEST(ImageCodec, EncodesAndRefusesGif) {
-  const cv::Mat photo = testing::BeforePhoto(4);
+  const cv::Mat photo = sample_site::BeforePhoto(4);
   for (ImageFormat format : {ImageFormat::kJpeg, ImageFormat::kPng, ImageFormat::kWebp, ImageFormat::kBmp}) {
     auto encoded = EncodeImage(photo, format, 85);
     ASSERT_TRUE(encoded) << encoded.error().message;
@@ -116,7 +116,7 @@ TEST(ImageCodec, EncodesAndRefusesGif) {
 
 TEST(ImageCodec, DownscalesForTheModel) {
   cv::Mat large;
-  cv::resize(testing::BeforePhoto(5), large, {2000, 1500});
+  cv::resize(sample_site::BeforePhoto(5), large, {2000, 1500});
   auto small = DownscaleForModel(large, {.max_side = 1024, .jpeg_quality = 80});
   ASSERT_TRUE(small) << small.error().message;
   EXPECT_EQ(small->format, ImageFormat::kJpeg);
@@ -128,7 +128,7 @@ TEST(ImageCodec, DownscalesForTheModel) {
   EXPECT_EQ(header->height, 768);
 
   // Never enlarged.
-  auto kept = DownscaleForModel(testing::BeforePhoto(5), {.max_side = 1024});
+  auto kept = DownscaleForModel(sample_site::BeforePhoto(5), {.max_side = 1024});
   ASSERT_TRUE(kept);
   EXPECT_EQ(kept->width, 640);
   EXPECT_EQ(kept->height, 480);

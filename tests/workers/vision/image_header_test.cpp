@@ -8,19 +8,19 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "tests/workers/vision/synthetic_images.hpp"
+#include "workers/sample_site/synthetic_dogs.hpp"
 
 namespace furrsight::workers::vision {
 namespace {
 
-using testing::Encode;
+using sample_site::Encode;
 
 constexpr int kWidth = 321;  // odd sizes, unequal sides: a swapped or rounded field shows
 constexpr int kHeight = 123;
 
 cv::Mat Picture(int channels = 3) {
   cv::Mat bgr;
-  cv::resize(testing::BeforePhoto(1), bgr, {kWidth, kHeight});
+  cv::resize(sample_site::BeforePhoto(1), bgr, {kWidth, kHeight});
   if (channels == 3) return bgr;
   cv::Mat bgra;
   cv::cvtColor(bgr, bgra, cv::COLOR_BGR2BGRA);

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 #include <opencv2/imgproc.hpp>
 
-#include "tests/workers/vision/synthetic_images.hpp"
+#include "workers/sample_site/synthetic_dogs.hpp"
 #include "workers/vision/validation_rules.hpp"
 
 namespace furrsight::workers::vision {
@@ -19,11 +19,11 @@ TEST(ImageQuality, DefaultThresholdsSeparateSharpFromBlurredAndExposures) {
   double min_normal = 255;
   double max_normal = 0;
   for (std::uint32_t seed = 1; seed <= 20; ++seed) {
-    const cv::Mat photo = testing::BeforePhoto(seed);
+    const cv::Mat photo = sample_site::BeforePhoto(seed);
     auto normal = MeasureQuality(photo);
-    auto blurred = MeasureQuality(testing::Blurred(photo, 2.0));
-    auto dark = MeasureQuality(testing::Darkened(photo));
-    auto bright = MeasureQuality(testing::Brightened(photo));
+    auto blurred = MeasureQuality(sample_site::Blurred(photo, 2.0));
+    auto dark = MeasureQuality(sample_site::Darkened(photo));
+    auto bright = MeasureQuality(sample_site::Brightened(photo));
     ASSERT_TRUE(normal && blurred && dark && bright);
     bluriest_sharp = std::min(bluriest_sharp, normal->blur);
     sharpest_blurred = std::max(sharpest_blurred, blurred->blur);
@@ -46,7 +46,7 @@ TEST(ImageQuality, DefaultThresholdsSeparateSharpFromBlurredAndExposures) {
 
 TEST(ImageQuality, BlurIsMeasuredAtAFixedScale) {
   // The same picture at 4x the pixels reads about as sharp, not 16x blurrier.
-  const cv::Mat photo = testing::BeforePhoto(3);
+  const cv::Mat photo = sample_site::BeforePhoto(3);
   cv::Mat large;
   cv::resize(photo, large, {}, 4, 4, cv::INTER_CUBIC);
   cv::Mat reference;

@@ -7,12 +7,12 @@
 #include <opencv2/imgproc.hpp>
 
 #include "events/base/sha256.hpp"
-#include "tests/workers/vision/synthetic_images.hpp"
+#include "workers/sample_site/synthetic_dogs.hpp"
 
 namespace furrsight::workers::vision {
 namespace {
 
-using testing::Encode;
+using sample_site::Encode;
 
 std::vector<std::string> Names(const std::vector<Rule>& rules) {
   std::vector<std::string> names;
@@ -21,7 +21,7 @@ std::vector<std::string> Names(const std::vector<Rule>& rules) {
 }
 
 TEST(ImageValidator, AGoodPhotoPassesEveryRuleWithItsMeasurements) {
-  const std::string jpeg = Encode(testing::BeforePhoto(1), ".jpg");
+  const std::string jpeg = Encode(sample_site::BeforePhoto(1), ".jpg");
   const ValidationReport report = ValidateImage(jpeg, ValidationRules{});
   ASSERT_TRUE(report.passed()) << report.failure->detail;
   EXPECT_EQ(Names(report.rules_applied),
@@ -49,7 +49,7 @@ struct Rejection {
 };
 
 TEST(ImageValidator, ReportsTheFirstFailedRuleWithValueAndThreshold) {
-  const cv::Mat photo = testing::BeforePhoto(2);
+  const cv::Mat photo = sample_site::BeforePhoto(2);
   cv::Mat tiny;
   cv::resize(photo, tiny, {96, 72}, 0, 0, cv::INTER_AREA);
   std::string forged = Encode(photo, ".png");
@@ -61,9 +61,9 @@ TEST(ImageValidator, ReportsTheFirstFailedRuleWithValueAndThreshold) {
       {"tiny", Encode(tiny, ".jpg"), "min_size", 96, 100, false},
       {"decompression bomb", forged, "max_pixels", 2.5e9, 50e6, false},
       {"truncated", truncated, "decode", 0, 0, false},
-      {"dark", Encode(testing::Darkened(photo), ".jpg"), "too_dark", -1, 35, true},
-      {"bright", Encode(testing::Brightened(photo), ".jpg"), "too_bright", -1, 225, true},
-      {"blurred", Encode(testing::Blurred(photo), ".jpg"), "blur", -1, 40, true},
+      {"dark", Encode(sample_site::Darkened(photo), ".jpg"), "too_dark", -1, 35, true},
+      {"bright", Encode(sample_site::Brightened(photo), ".jpg"), "too_bright", -1, 225, true},
+      {"blurred", Encode(sample_site::Blurred(photo), ".jpg"), "blur", -1, 40, true},
   };
   for (const Rejection& c : cases) {
     SCOPED_TRACE(c.name);
@@ -81,7 +81,7 @@ TEST(ImageValidator, ReportsTheFirstFailedRuleWithValueAndThreshold) {
 }
 
 TEST(ImageValidator, TheDecompressionBombIsRefusedFromItsHeader) {
-  std::string forged = Encode(testing::BeforePhoto(2), ".jpg");
+  std::string forged = Encode(sample_site::BeforePhoto(2), ".jpg");
   const std::size_t sof = forged.find("\xff\xc0");
   forged.replace(sof + 5, 4, std::string("\xc3\x50\xc3\x50", 4));
   const ValidationReport report = ValidateImage(forged, ValidationRules{});
@@ -94,7 +94,7 @@ TEST(ImageValidator, TheDecompressionBombIsRefusedFromItsHeader) {
 }
 
 TEST(ImageValidator, SizeAndFormatRules) {
-  const std::string png = Encode(testing::BeforePhoto(3), ".png");
+  const std::string png = Encode(sample_site::BeforePhoto(3), ".png");
   ValidationRules rules;
   rules.max_file_size = 1000;
   ValidationReport big = ValidateImage(png, rules);
@@ -119,7 +119,7 @@ TEST(ImageValidator, SizeAndFormatRules) {
 }
 
 TEST(ImageValidator, DuplicatesExactAndNear) {
-  const cv::Mat photo = testing::BeforePhoto(4);
+  const cv::Mat photo = sample_site::BeforePhoto(4);
   const std::string original = Encode(photo, ".jpg", 92);
   SeenImages seen;
   const ValidationReport first = ValidateImage(original, ValidationRules{}, seen);
@@ -141,7 +141,7 @@ TEST(ImageValidator, DuplicatesExactAndNear) {
   EXPECT_NE(copy.failure->detail.find(first.measured.sha256), std::string::npos);
 
   // The groomed dog in the same room is not a near duplicate of its before photo.
-  const ValidationReport after = ValidateImage(Encode(testing::AfterPhoto(4), ".jpg"), ValidationRules{}, seen);
+  const ValidationReport after = ValidateImage(Encode(sample_site::AfterPhoto(4), ".jpg"), ValidationRules{}, seen);
   EXPECT_TRUE(after.passed()) << after.failure->detail;
 
   ValidationRules lenient;

@@ -8,7 +8,7 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/workers/vision/synthetic_images.hpp"
+#include "workers/sample_site/synthetic_dogs.hpp"
 #include "workers/vision/image_codec.hpp"
 
 namespace furrsight::workers::vision {
@@ -17,7 +17,7 @@ namespace {
 constexpr std::uint32_t kCases = 20;
 
 // What the pair worker sees: both photos went through JPEG on the web.
-cv::Mat FromTheWeb(const cv::Mat& photo) { return DecodeImage(testing::Encode(photo, ".jpg", 85)).value().pixels; }
+cv::Mat FromTheWeb(const cv::Mat& photo) { return DecodeImage(sample_site::Encode(photo, ".jpg", 85)).value().pixels; }
 
 struct Figures {
   std::string name;
@@ -67,13 +67,13 @@ Figures Measure(std::string name, const std::function<std::pair<cv::Mat, cv::Mat
 TEST(PairScore, SameDogPairsScoreAboveTheThresholdAndUnrelatedBelow) {
   const PairScoreOptions options;
   const Figures same = Measure("same dog, same room", [](std::uint32_t s) {
-    return std::pair{testing::BeforePhoto(s), testing::AfterPhoto(s)};
+    return std::pair{sample_site::BeforePhoto(s), sample_site::AfterPhoto(s)};
   });
   const Figures elsewhere = Measure("same dog, another room", [](std::uint32_t s) {
-    return std::pair{testing::BeforePhoto(s), testing::AfterPhotoElsewhere(s)};
+    return std::pair{sample_site::BeforePhoto(s), sample_site::AfterPhotoElsewhere(s)};
   });
   const Figures unrelated = Measure("different dogs and rooms", [](std::uint32_t s) {
-    return std::pair{testing::BeforePhoto(s), testing::AfterPhoto(s + 100)};
+    return std::pair{sample_site::BeforePhoto(s), sample_site::AfterPhoto(s + 100)};
   });
   std::printf("threshold %.2f = %.1f x histogram + %.1f x min(1, orb / %.2f)\n", options.threshold,
               options.histogram_weight, options.orb_weight, options.orb_saturation);
@@ -97,7 +97,7 @@ TEST(PairScore, SameDogPairsScoreAboveTheThresholdAndUnrelatedBelow) {
 }
 
 TEST(PairScore, ANearDuplicateIsNeverAPair) {
-  const cv::Mat photo = testing::BeforePhoto(6);
+  const cv::Mat photo = sample_site::BeforePhoto(6);
   auto score = ScorePair(photo, FromTheWeb(photo));
   ASSERT_TRUE(score);
   EXPECT_GT(score->composite, 0.9);  // as alike as two images get...
@@ -107,8 +107,8 @@ TEST(PairScore, ANearDuplicateIsNeverAPair) {
 }
 
 TEST(PairScore, IsDeterministic) {
-  const cv::Mat before = FromTheWeb(testing::BeforePhoto(7));
-  const cv::Mat after = FromTheWeb(testing::AfterPhoto(7));
+  const cv::Mat before = FromTheWeb(sample_site::BeforePhoto(7));
+  const cv::Mat after = FromTheWeb(sample_site::AfterPhoto(7));
   auto first = ScorePair(before, after);
   auto second = ScorePair(before.clone(), after.clone());
   ASSERT_TRUE(first && second);

@@ -7,7 +7,7 @@
 #include <gtest/gtest.h>
 #include <opencv2/imgproc.hpp>
 
-#include "tests/workers/vision/synthetic_images.hpp"
+#include "workers/sample_site/synthetic_dogs.hpp"
 #include "workers/vision/image_codec.hpp"
 
 namespace furrsight::workers::vision {
@@ -16,14 +16,14 @@ namespace {
 PerceptualHashValue HashOf(const cv::Mat& image) { return PerceptualHash(image).value(); }
 
 cv::Mat Reencoded(const cv::Mat& image, const char* extension, int quality) {
-  return DecodeImage(testing::Encode(image, extension, quality)).value().pixels;
+  return DecodeImage(sample_site::Encode(image, extension, quality)).value().pixels;
 }
 
 TEST(PerceptualHash, CopiesStayCloseAndDifferentPhotosFar) {
   int worst_copy = 0;
   std::vector<PerceptualHashValue> originals;
   for (std::uint32_t seed = 1; seed <= 20; ++seed) {
-    const cv::Mat photo = testing::BeforePhoto(seed);
+    const cv::Mat photo = sample_site::BeforePhoto(seed);
     const PerceptualHashValue hash = HashOf(photo);
     originals.push_back(hash);
     cv::Mat half;
@@ -45,7 +45,7 @@ TEST(PerceptualHash, CopiesStayCloseAndDifferentPhotosFar) {
 }
 
 TEST(PerceptualHash, IsDeterministicAndHalfOnes) {
-  const cv::Mat photo = testing::BeforePhoto(9);
+  const cv::Mat photo = sample_site::BeforePhoto(9);
   const PerceptualHashValue hash = HashOf(photo);
   EXPECT_EQ(hash, HashOf(photo.clone()));
   EXPECT_EQ(std::popcount(hash), 32);  // above the median of 64: exactly half (no ties in a photo)

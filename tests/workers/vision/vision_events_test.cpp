@@ -2,13 +2,13 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/workers/vision/synthetic_images.hpp"
+#include "workers/sample_site/synthetic_dogs.hpp"
 
 namespace furrsight::workers::vision {
 namespace {
 
 TEST(VisionEvents, APassedImageBecomesImageValidated) {
-  const ValidationReport report = ValidateImage(testing::Encode(testing::BeforePhoto(1), ".jpg"), ValidationRules{});
+  const ValidationReport report = ValidateImage(sample_site::Encode(sample_site::BeforePhoto(1), ".jpg"), ValidationRules{});
   ASSERT_TRUE(report.passed());
   const auto event = ToImageEvent(report);
   ASSERT_TRUE(std::holds_alternative<events::v1::ImageValidated>(event));
@@ -26,7 +26,7 @@ TEST(VisionEvents, APassedImageBecomesImageValidated) {
 
 TEST(VisionEvents, AFailedImageBecomesImageRejected) {
   const ValidationReport report =
-      ValidateImage(testing::Encode(testing::Darkened(testing::BeforePhoto(1)), ".png"), ValidationRules{});
+      ValidateImage(sample_site::Encode(sample_site::Darkened(sample_site::BeforePhoto(1)), ".png"), ValidationRules{});
   ASSERT_FALSE(report.passed());
   const auto event = ToImageEvent(report);
   ASSERT_TRUE(std::holds_alternative<events::v1::ImageRejected>(event));
