@@ -1130,11 +1130,15 @@ Result<Site> Builder::Finish() {
       [&](std::size_t i) { return jobs_[i].path; });
   if (!bytes) return std::unexpected(bytes.error());
   // Exact duplicates share their bytes (and prove they are the same).
-  std::map<std::string, std::shared_ptr<const std::string>, std::less<>> by_content;
+  // Keys view the shared strings' own bytes, so no image is held twice.
+  std::map<std::string_view, std::shared_ptr<const std::string>> by_content;
   for (std::size_t i = 0; i < jobs_.size(); ++i) {
-    auto& shared = by_content[(*bytes)[i]];
-    if (!shared) shared = std::make_shared<const std::string>(std::move((*bytes)[i]));
-    site_.resources.at(jobs_[i].path).body = shared;
+    auto it = by_content.find((*bytes)[i]);
+    if (it == by_content.end()) {
+      auto shared = std::make_shared<const std::string>(std::move((*bytes)[i]));
+      it = by_content.emplace(std::string_view(*shared), shared).first;
+    }
+    site_.resources.at(jobs_[i].path).body = it->second;
   }
   ComputeDepths();
   return std::move(site_);

@@ -21,6 +21,7 @@
 #include <gtest/gtest.h>
 
 #include "workers/sample_site/sample_site_server.hpp"
+#include "workers/scrape/html_extract.hpp"
 #include "workers/sample_site/site_handler.hpp"
 
 namespace furrsight::workers::sample_site {
@@ -392,6 +393,61 @@ TEST_F(SampleSiteTest, PagesReachTwoToThreeLinksDeep) {
   const Fetched gallery = client_.Get(Url("/gallery/"));
   for (const TruePair* p : PairsOf(Cue::kAdjacent))
     EXPECT_NE(gallery.body.find(fmt::format("href=\"{}\"", p->page_path)), std::string::npos) << p->page_path;
+}
+
+std::string LowerCase(std::string s) {
+  std::ranges::transform(s, s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+// The pages as the crawler's extractor reads them: each pair's images are found (the widest srcset
+// candidate, <picture>, lazy data-src), with the cue the ground truth names.
+TEST_F(SampleSiteTest, TheCrawlersExtractorSeesEachPairWithItsCue) {
+  std::map<std::string, std::map<std::string, const ImageRef*>> by_page;  // page -> path -> image
+  std::map<std::string, ExtractedPage> pages;
+  for (const TruePair& p : Truth().pairs) {
+    if (!pages.contains(p.page_path)) {
+      const workers::Url page_url = workers::Url::Parse("http://salon.test" + p.page_path).value();
+      pages[p.page_path] = ExtractPage(*server_->site().Find(p.page_path)->body, page_url);
+      for (const ImageRef& image : pages[p.page_path].images) by_page[p.page_path][image.url.path()] = &image;
+    }
+    const auto& images = by_page[p.page_path];
+    ASSERT_TRUE(images.contains(p.before_path)) << p.page_path << " " << p.before_path;
+    ASSERT_TRUE(images.contains(p.after_path)) << p.page_path << " " << p.after_path;
+    const ImageContext& before = images.at(p.before_path)->context;
+    const ImageContext& after = images.at(p.after_path)->context;
+    switch (p.cue) {
+      case Cue::kAlt:
+        EXPECT_NE(LowerCase(before.alt).find("before"), std::string::npos) << before.alt;
+        EXPECT_NE(LowerCase(after.alt).find("after"), std::string::npos) << after.alt;
+        break;
+      case Cue::kCaption:
+        EXPECT_NE(LowerCase(before.caption).find("before"), std::string::npos) << before.caption;
+        EXPECT_NE(LowerCase(after.caption).find("after"), std::string::npos) << after.caption;
+        EXPECT_EQ(LowerCase(before.alt).find("before"), std::string::npos) << before.alt;
+        break;
+      case Cue::kFilename:
+        EXPECT_NE(p.before_path.find("before"), std::string::npos);
+        EXPECT_NE(p.after_path.find("after"), std::string::npos);
+        EXPECT_EQ(LowerCase(before.alt + before.nearby_text).find("before"), std::string::npos);
+        break;
+      case Cue::kAdjacent:
+        EXPECT_EQ(after.position, before.position + 1);
+        for (const ImageContext* c : {&before, &after})
+          for (const char* word : {"before", "after"})
+            EXPECT_EQ(LowerCase(c->alt + c->caption + c->nearby_text).find(word), std::string::npos)
+                << c->alt << " / " << c->nearby_text;
+        break;
+      case Cue::kCompositeSide:
+      case Cue::kCompositeStacked: break;
+    }
+  }
+  // The smaller srcset candidates are never the one taken.
+  for (const Duplicate& d : Truth().duplicates) {
+    if (d.kind == DuplicateKind::kSrcsetVariant) {
+      EXPECT_FALSE(by_page[d.copy_page_path].contains(d.copy_path)) << d.copy_path;
+    }
+  }
 }
 
 TEST(SampleSiteServerTest, EachRateLimitedPathAnswers429OnceThen200) {
