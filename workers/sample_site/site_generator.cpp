@@ -27,7 +27,7 @@ constexpr std::string_view kSalonName = "Happy Paws Grooming";
 constexpr std::string_view kHtml = "text/html; charset=utf-8";
 constexpr std::string_view kJpeg = "image/jpeg";
 constexpr std::string_view kPng = "image/png";
-constexpr std::size_t kFixedPages = 14;  // see Builder::Build
+constexpr std::size_t kFixedPages = 14;  // the pages BuildSalon always makes, besides the content pages
 constexpr int kFlatPerPage = 250;
 constexpr int kFlatBasePhotos = 24;
 constexpr int kFlatQuality = 80;
@@ -318,8 +318,7 @@ class Builder {
                int divider = 0) {
     site_.truth.pairs.push_back({page, before, after, cue, dog.name, dog.breed, dog.seed, divider, 0});
   }
-  PageRef AltPage(int number, std::string path, std::string title, int pairs, bool slow = false,
-                  bool rate_limited = false);
+  PageRef AltPage(std::string path, std::string title, int pairs, bool slow = false, bool rate_limited = false);
   PageRef CaptionPage(int number, std::string path, std::string title, int pairs, bool slow = false);
   PageRef FilenamePage(int number);
   PageRef AdjacentPage(int number);
@@ -420,7 +419,7 @@ void Builder::AddPage(Page page) {
   pending_pages_.push_back(std::move(page));
 }
 
-PageRef Builder::AltPage(int number, std::string path, std::string title, int pairs, bool slow, bool rate_limited) {
+PageRef Builder::AltPage(std::string path, std::string title, int pairs, bool slow, bool rate_limited) {
   Page page;
   page.path = std::move(path);
   page.title = std::move(title);
@@ -470,7 +469,6 @@ PageRef Builder::AltPage(int number, std::string path, std::string title, int pa
     NoteImage(before);
     NoteImage(after);
   }
-  (void)number;
   PageRef ref{page.path, page.title};
   AddPage(std::move(page));
   return ref;
@@ -910,14 +908,12 @@ Result<Site> Builder::BuildSalon() {
     const std::size_t kind_index = static_cast<std::size_t>(i) % kContentCycle.size();
     const int n = made[kind_index]++;
     switch (kContentCycle[kind_index]) {
-      case ContentKind::kAlt:
-        gallery.push_back(AltPage(n,
-                                  fmt::format("/gallery/{}-{}.html",
-                                              Slug(kGalleryTitles[static_cast<std::size_t>(n) % kGalleryTitles.size()]),
-                                              1 + n),
-                                  fmt::format("{}, part {}", kGalleryTitles[static_cast<std::size_t>(n) % kGalleryTitles.size()], 1 + n),
-                                  3));
+      case ContentKind::kAlt: {
+        const std::string_view theme = kGalleryTitles[static_cast<std::size_t>(n) % kGalleryTitles.size()];
+        gallery.push_back(AltPage(fmt::format("/gallery/{}-{}.html", Slug(theme), 1 + n),
+                                  fmt::format("{}, part {}", theme, 1 + n), 3));
         break;
+      }
       case ContentKind::kCaption:
         gallery.push_back(CaptionPage(n, fmt::format("/gallery/groomer-notes-{}.html", 1 + n),
                                       fmt::format("Groomer's notes, part {}", 1 + n), 3));
@@ -935,8 +931,8 @@ Result<Site> Builder::BuildSalon() {
 
   // Special pages: slow, rate-limited.
   const PageRef booking = CaptionPage(1000, "/slow/booking.html", "Book an appointment", 1, true);
-  const PageRef waitlist = AltPage(1001, "/slow/waitlist.html", "Join the waiting list", 1, true);
-  const PageRef busy = AltPage(1002, "/busy.html", "This week's most popular grooms", 2, false, true);
+  const PageRef waitlist = AltPage("/slow/waitlist.html", "Join the waiting list", 1, true);
+  const PageRef busy = AltPage("/busy.html", "This week's most popular grooms", 2, false, true);
   for (const PageRef& p : {booking, waitlist}) site_.truth.hazards.push_back({p.path, "slow", "/", ""});
   site_.truth.hazards.push_back({busy.path, "rate-limited", "/", ""});
 
