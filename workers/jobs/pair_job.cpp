@@ -46,8 +46,9 @@ struct Tally {
 class Pairing {
  public:
   Pairing(events::EventStore& store, BlobStore& blobs, JobContext& context, ImageChecks& checks,
-          const vision::PairScoreOptions& scoring)
-      : store_(store), blobs_(blobs), context_(context), checks_(checks), scoring_(scoring) {}
+          const vision::PairScoreOptions& scoring, std::string crawl_job_id)
+      : store_(store), blobs_(blobs), context_(context), checks_(checks), scoring_(scoring),
+        crawl_job_id_(std::move(crawl_job_id)) {}
 
   // Scores a candidate and proposes it if it passes.
   base::Result<void> Consider(const std::string& before_sha, const std::string& after_sha, const std::string& before_url,
@@ -123,7 +124,7 @@ class Pairing {
       half.set_content_type("image/jpeg");
       half.set_storage_key(stored->key);
       half.set_sha256(shas[i]);
-      half.set_crawl_job_id(context_.job_id());
+      half.set_crawl_job_id(crawl_job_id_);  // the halves belong to the crawl that found the composite
       half.set_derived_from_sha256(image.sha256);
       half.set_derived_region(
           fmt::format("{}:{},{},{},{}", names[i], rects[i].x, rects[i].y, rects[i].width, rects[i].height));
@@ -144,6 +145,7 @@ class Pairing {
   JobContext& context_;
   ImageChecks& checks_;
   const vision::PairScoreOptions& scoring_;
+  const std::string crawl_job_id_;
 };
 
 // The crawl's downloaded images, the largest files first: of two near
@@ -200,7 +202,7 @@ JobOutcome PairJob::Run(JobContext& context) {
   if (!checked) return Failed{checked.error().message, true};
   if (context.stopping()) return Stopped{};
 
-  Pairing pairing(store_, blobs_, context, checks, scoring_);
+  Pairing pairing(store_, blobs_, context, checks, scoring_, crawl);
   size_t done = shas.size();
   for (const auto& c : *candidates) {
     if (context.stopping()) return Stopped{};

@@ -34,12 +34,24 @@ class PipelineTest : public testing::ProcessTest {
                        "scrape,validate,pair");
   }
 
+  // A researcher and a project, so PixCrawler's crawl_jobs and images (which need one) fill too.
+  std::string CreateProject() {
+    const std::string user = base::NewUuid(), project = base::NewUuid();
+    auto seen = testing::TestEvent("user-" + user, "UserSeen", R"({"subject":"test|1","email":"r@furrsight.test"})");
+    auto created = testing::TestEvent("project-" + project, "ProjectCreated",
+                                      fmt::format(R"({{"name":"Sample site","owner_user_id":"{}"}})", user));
+    EXPECT_TRUE(store_->Append("user-" + user, events::ExpectedVersion::NoStream(), std::span(&seen, 1)));
+    EXPECT_TRUE(store_->Append("project-" + project, events::ExpectedVersion::NoStream(), std::span(&created, 1)));
+    return project;
+  }
+
   // Scrapes the site; waits for the scrape and the pairing it starts; returns the scrape job's id.
-  std::string ScrapeAndPair() {
+  std::string ScrapeAndPair(const std::string& project) {
     const std::string scrape = SubmitJob(
         {.job_type = "SCRAPE_URL",
          .payload = {{"urls", boost::json::array{site_->base_url() + "/"}}, {"max_depth", 4}, {"max_pages", 200},
-                     {"max_images", 2000}}});
+                     {"max_images", 2000}},
+         .project_id = project});
     const std::string pairing =
         base::UuidFromName("furrsight.job.idempotency-key", fmt::format("chain/{}/PROCESS_IMAGE_PAIR", scrape));
     EXPECT_TRUE(WaitUntil([&] { return State(scrape).status == jobs::JobStatus::kCompleted; }, 240s))
@@ -80,7 +92,8 @@ TEST_F(PipelineTest, TheSampleSiteIsScrapedPairedAndRescrapedWithoutDuplicates) 
   auto projector = StartProjector("");
   auto scheduler = StartScheduler();
   auto worker = StartPipelineWorker();
-  const std::string scrape = ScrapeAndPair();
+  const std::string project = CreateProject();
+  const std::string scrape = ScrapeAndPair(project);
   const auto result = ResultOf(scrape);
   std::printf("scrape result: %s\n", boost::json::serialize(result).c_str());
 
@@ -99,6 +112,13 @@ TEST_F(PipelineTest, TheSampleSiteIsScrapedPairedAndRescrapedWithoutDuplicates) 
   for (const auto& never : site_->ground_truth().never_fetch)
     EXPECT_FALSE(requested.contains(never.url)) << never.url << " (" << never.reason << ") was requested";
   EXPECT_FALSE(requested.contains("/private/")) << "robots.txt Disallow";
+  // A 429 is waited out: the same path is asked again and answered.
+  std::map<std::string, std::vector<int>> statuses;
+  for (const auto& entry : site_->AccessLogEntries()) statuses[entry.path].push_back(entry.status);
+  int waited_out = 0;
+  for (const auto& [path, s] : statuses)
+    if (s.size() >= 2 && s.front() == 429 && s.back() == 200) ++waited_out;
+  EXPECT_GE(waited_out, 1) << "a page answered 429 first, then 200 after its Retry-After";
 
   // Precision and recall of the proposed pairs against the generator's truth.
   std::set<std::string> truth;
@@ -130,11 +150,15 @@ TEST_F(PipelineTest, TheSampleSiteIsScrapedPairedAndRescrapedWithoutDuplicates) 
 
   // Scraping the same site again creates no new images or pairs.
   const long long images = CountType("ImageDownloaded"), pairs = CountType("PairProposed");
-  ScrapeAndPair();
+  ScrapeAndPair(project);
   EXPECT_EQ(CountType("ImageDownloaded"), images) << "no new image";
   EXPECT_EQ(CountType("PairProposed"), pairs) << "no new pair";
   ASSERT_TRUE(WaitUntil([&] { return Count("SELECT count(*) FROM grooming_pairs") == pairs; }, 30s))
       << "the pairs are in the read model";
+  ASSERT_TRUE(WaitUntil([&] { return Count("SELECT count(*) FROM images") == images; }, 30s))
+      << "PixCrawler's images read model holds every image (halves of composites included): "
+      << Count("SELECT count(*) FROM images") << " of " << images;
+  EXPECT_EQ(Count("SELECT count(*) FROM images WHERE validation_status = 'valid'"), CountType("ImageValidated"));
 }
 
 }  // namespace
