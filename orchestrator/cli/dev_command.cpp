@@ -16,6 +16,7 @@
 #include "events/base/log.hpp"
 #include "orchestrator/cli/commands.hpp"
 #include "events/store/audit_seal.hpp"
+#include "orchestrator/cli/dev_main_job.hpp"
 #include "events/store/store_context.hpp"
 #include "orchestrator/embedded/embedded_stack.hpp"
 #include "projections/generations.hpp"
@@ -104,22 +105,41 @@ int RunDev(Invocation& inv) {
                                              {"admin_database_url", s.AdminUrl()},
                                              {"redis_url", s.redis().Url()}});
   StoreContext ctx(config);
-  for (const auto& p : projections::AllProjections()) {
-    pqxx::connection conn(s.AdminUrl());
-    auto live = projections::EnsureLive(conn, *p);
-    if (!live) return ReportError(live.error());
-    projections::Projector projector(s.AdminUrl(), *ctx.store, nullptr, *p);
-    auto applied = projector.CatchUp(live->generation);
-    if (!applied) return ReportError(applied.error());
-    fmt::print("  read model    {} generation {} current ({} events applied now)\n", p->name(), live->generation,
-               *applied);
-  }
+  auto catch_up = [&]() -> base::Result<void> {
+    for (const auto& p : projections::AllProjections()) {
+      pqxx::connection conn(s.AdminUrl());
+      auto live = projections::EnsureLive(conn, *p);
+      if (!live) return std::unexpected(live.error());
+      projections::Projector projector(s.AdminUrl(), *ctx.store, nullptr, *p);
+      auto applied = projector.CatchUp(live->generation);
+      if (!applied) return std::unexpected(applied.error());
+      fmt::print("  read model    {} generation {} current ({} events applied now)\n", p->name(), live->generation,
+                 *applied);
+    }
+    return {};
+  };
+  if (auto ok = catch_up(); !ok) return ReportError(ok.error());
   events::AuditLog audit(*ctx.pool);
-  auto sealed = audit.SealPending();
-  if (!sealed) return ReportError(sealed.error());
-  auto head = audit.Head();
-  if (!head) return ReportError(head.error());
-  fmt::print("  audit seal    {} events sealed, head {}\n", head->sealed, head->head_hash.empty() ? "-" : head->head_hash);
+  auto seal = [&]() -> base::Result<void> {
+    if (auto sealed = audit.SealPending(); !sealed) return std::unexpected(sealed.error());
+    auto head = audit.Head();
+    if (!head) return std::unexpected(head.error());
+    fmt::print("  audit seal    {} events sealed, head {}\n", head->sealed, head->head_hash.empty() ? "-" : head->head_hash);
+    return {};
+  };
+  if (auto ok = seal(); !ok) return ReportError(ok.error());
+
+  // The main job: the sample site scraped, validated and paired by real worker processes.
+  std::unique_ptr<DevMainJob> main_job;
+  if (!inv.Flag("stack-only")) {
+    auto started_job = DevMainJob::Start(config, data_dir);
+    if (!started_job) return ReportError(started_job.error());
+    main_job = std::move(*started_job);
+    if (auto ok = main_job->RunOnce(*ctx.store); !ok) return ReportError(ok.error());
+    fmt::print("\nread models and audit seal after the main job:\n");
+    if (auto ok = catch_up(); !ok) return ReportError(ok.error());
+    if (auto ok = seal(); !ok) return ReportError(ok.error());
+  }
 
   if (inv.Flag("once")) {
     fmt::print("\n--once: PostgreSQL and Redis stop now (their data stays in {}). To keep them up, run\n"
@@ -127,7 +147,8 @@ int RunDev(Invocation& inv) {
                data_dir.string(), (data_dir / "env").string());
     return kExitOk;
   }
-  fmt::print("\nRunning projectors and the audit sealer; press Ctrl-C to stop.\n");
+  fmt::print("\nRunning projectors, the audit sealer{}; press Ctrl-C to stop.\n",
+             main_job ? fmt::format(", the scheduler, a worker and the sample site ({})", main_job->site_url()) : "");
   std::signal(SIGINT, OnStopSignal);
   std::signal(SIGTERM, OnStopSignal);
   std::atomic<bool> stop{false};
