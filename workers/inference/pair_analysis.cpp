@@ -1,0 +1,220 @@
+#include "workers/inference/pair_analysis.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include <boost/json/parse.hpp>
+#include <fmt/format.h>
+
+#include "workers/inference/base64.hpp"
+#include "workers/inference/json_schema.hpp"
+
+namespace furrsight::workers::inference {
+namespace {
+
+namespace json = boost::json;
+using base::ErrorCode;
+using base::Fail;
+
+std::string Trim(std::string_view s) {
+  const auto b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string_view::npos) return {};
+  const auto e = s.find_last_not_of(" \t\r\n");
+  return std::string(s.substr(b, e - b + 1));
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// The catalog's spelling of `name`, if it has one.
+std::optional<std::string> InCatalog(std::string_view name, const std::vector<std::string>& catalog) {
+  const std::string key = Lower(Trim(name));
+  for (const auto& entry : catalog)
+    if (Lower(Trim(entry)) == key) return entry;
+  return std::nullopt;
+}
+
+json::object MakePairSchema() {
+  json::object bool_type{{"type", "boolean"}};
+  return json::object{
+      {"type", "object"},
+      {"properties",
+       json::object{
+           {"is_grooming_pair", bool_type},
+           {"same_dog", bool_type},
+           {"breed", json::object{{"type", "string"}, {"minLength", 1}, {"maxLength", 100}}},
+           {"services", json::object{{"type", "array"},
+                                     {"items", json::object{{"type", "string"}, {"minLength", 1}, {"maxLength", 60}}},
+                                     {"maxItems", kMaxServices}}},
+           {"confidence", json::object{{"type", "number"}, {"minimum", 0}, {"maximum", 1}}},
+           {"notes", json::object{{"type", "string"}, {"maxLength", kMaxNotesLength}}},
+       }},
+      {"required", json::array{"is_grooming_pair", "same_dog", "breed", "services", "confidence", "notes"}},
+      {"additionalProperties", false},
+  };
+}
+
+}  // namespace
+
+const json::object& PairAnalysisSchema() {
+  static const json::object kSchema = MakePairSchema();
+  return kSchema;
+}
+
+json::object JsonSchemaResponseFormat(std::string_view name, const json::object& schema) {
+  return json::object{{"type", "json_schema"},
+                      {"json_schema", json::object{{"name", name}, {"schema", schema}, {"strict", true}}}};
+}
+
+base::Result<json::value> ParseStructuredAnswer(std::string_view content, const json::object& schema) {
+  std::string text = Trim(content);
+  // A model that ignores response_format may still wrap the object in a fence.
+  if (text.starts_with("```")) {
+    const auto first_nl = text.find('\n');
+    const auto last = text.rfind("```");
+    if (first_nl != std::string::npos && last > first_nl) text = Trim(std::string_view(text).substr(first_nl + 1, last - first_nl - 1));
+  }
+  if (text.empty()) return Fail(ErrorCode::kInvalidArgument, "invalid JSON: the answer is empty");
+  json::error_code ec;
+  json::value v = json::parse(text, ec);
+  if (ec) return Fail(ErrorCode::kInvalidArgument, fmt::format("invalid JSON: {}", ec.message()));
+  if (auto r = ValidateJson(v, schema); !r) return Fail(ErrorCode::kInvalidArgument, "schema violation: " + r.error().message);
+  return v;
+}
+
+base::Result<PairAnswer> ParsePairAnswer(std::string_view content, const PairAnalysisOptions& options) {
+  auto v = ParseStructuredAnswer(content, PairAnalysisSchema());
+  if (!v) return std::unexpected(v.error());
+  const auto& o = v->as_object();
+  PairAnswer answer;
+  answer.is_grooming_pair = o.at("is_grooming_pair").get_bool();
+  answer.same_dog = o.at("same_dog").get_bool();
+  const std::string breed = Trim(o.at("breed").get_string());
+  if (breed.empty()) return Fail(ErrorCode::kInvalidArgument, "schema violation: $.breed: blank");
+  answer.breed = InCatalog(breed, options.breeds).value_or(Lower(breed) == kUnknownBreed ? std::string(kUnknownBreed) : breed);
+  for (const auto& s : o.at("services").get_array()) {
+    const std::string name = Trim(s.get_string());
+    if (name.empty()) return Fail(ErrorCode::kInvalidArgument, "schema violation: $.services: a blank service");
+    std::string spelled = InCatalog(name, options.services).value_or(name);
+    const bool seen = std::ranges::any_of(answer.services, [&](const std::string& x) { return Lower(x) == Lower(spelled); });
+    if (!seen) answer.services.push_back(std::move(spelled));
+  }
+  answer.confidence = o.at("confidence").to_number<double>();
+  answer.notes = Trim(o.at("notes").get_string());
+  return answer;
+}
+
+base::Result<std::string> ImageDataUrl(std::string_view image_bytes, const vision::DownscaleOptions& downscale,
+                                       std::int64_t max_pixels) {
+  auto decoded = vision::DecodeImage(image_bytes, max_pixels);
+  if (!decoded) return std::unexpected(decoded.error());
+  auto small = vision::DownscaleForModel(decoded->pixels, downscale);
+  if (!small) return std::unexpected(small.error());
+  return "data:" + std::string(vision::ContentType(small->format)) + ";base64," + Base64Encode(small->bytes);
+}
+
+base::Result<json::object> BuildPairRequest(const Prompt& prompt, const PairImages& images,
+                                            const PairAnalysisOptions& options) {
+  std::string catalog;
+  for (const auto& s : options.services) catalog += fmt::format("  - {}\n", s);
+  if (catalog.empty()) catalog = "  (the catalog is empty)\n";
+  if (!catalog.empty()) catalog.pop_back();
+  const std::map<std::string, std::string, std::less<>> values{{"services", catalog}};
+  auto system = RenderTemplate(prompt.system, values);
+  if (!system) return std::unexpected(system.error());
+  auto user = RenderTemplate(prompt.user, values);
+  if (!user) return std::unexpected(user.error());
+
+  auto before = ImageDataUrl(images.before, options.downscale, options.max_image_pixels);
+  if (!before) return Fail(ErrorCode::kInvalidArgument, "before image: " + before.error().message);
+  auto after = ImageDataUrl(images.after, options.downscale, options.max_image_pixels);
+  if (!after) return Fail(ErrorCode::kInvalidArgument, "after image: " + after.error().message);
+
+  auto image_part = [](std::string url) {
+    return json::object{{"type", "image_url"}, {"image_url", json::object{{"url", std::move(url)}}}};
+  };
+  json::array user_parts{json::object{{"type", "text"}, {"text", *user}}, image_part(std::move(*before)),
+                         image_part(std::move(*after))};
+  return json::object{
+      {"messages", json::array{json::object{{"role", "system"}, {"content", *system}},
+                               json::object{{"role", "user"}, {"content", std::move(user_parts)}}}},
+      {"response_format", JsonSchemaResponseFormat(kPairSchemaName, PairAnalysisSchema())},
+      {"max_tokens", options.max_tokens},
+      {"temperature", options.temperature},
+  };
+}
+
+PairAnalyzer::PairAnalyzer(ChatTransport& transport, Prompt prompt, PairAnalysisOptions options)
+    : transport_(transport), prompt_(std::move(prompt)), options_(std::move(options)) {}
+
+PairAnalysis PairAnalyzer::Analyze(const PairImages& images) const {
+  PairAnalysis out;
+  out.model = transport_.model();
+  out.prompt_version = prompt_.VersionTag();
+  auto request = BuildPairRequest(prompt_, images, options_);
+  if (!request) {
+    out.error = request.error().message;
+    return out;
+  }
+  // An invalid answer (bad JSON, schema broken) is asked for once more; a
+  // failed call is not (the transport has already retried it).
+  constexpr int kMaxAnswers = 2;
+  std::string first_reason;
+  for (int call = 1; call <= kMaxAnswers; ++call) {
+    auto completion = transport_.Complete(*request);
+    out.model_calls = call;
+    if (!completion) {
+      out.error = fmt::format("model call failed: {}", completion.error().ToString());
+      if (!first_reason.empty()) out.error += fmt::format(" (after an invalid answer: {})", first_reason);
+      return out;
+    }
+    out.latency += completion->latency;
+    out.prompt_tokens += completion->prompt_tokens;
+    out.completion_tokens += completion->completion_tokens;
+    out.raw_answer = completion->content;
+    auto answer = ParsePairAnswer(completion->content, options_);
+    if (answer) {
+      out.ok = true;
+      out.answer = std::move(*answer);
+      out.breed_is_new = out.answer.breed != kUnknownBreed && !InCatalog(out.answer.breed, options_.breeds);
+      for (const auto& s : out.answer.services)
+        if (!InCatalog(s, options_.services)) out.new_services.push_back(s);
+      return out;
+    }
+    std::string reason = answer.error().message;
+    if (completion->finish_reason == "length") reason += " (the answer was cut off at max_tokens)";
+    if (call == 1) {
+      first_reason = std::move(reason);
+      continue;
+    }
+    out.error = reason == first_reason ? fmt::format("answer invalid twice: {}", reason)
+                                       : fmt::format("answer invalid twice: {}; first: {}", reason, first_reason);
+  }
+  return out;
+}
+
+events::v1::PairAnalyzed ToPairAnalyzed(const PairAnalysis& a) {
+  events::v1::PairAnalyzed e;
+  e.set_ok(a.ok);
+  e.set_error(a.error);
+  if (a.ok) {
+    e.set_breed(a.answer.breed);
+    for (const auto& s : a.answer.services) e.add_services(s);
+    e.set_is_grooming_pair(a.answer.is_grooming_pair);
+    e.set_same_dog(a.answer.same_dog);
+    e.set_confidence(a.answer.confidence);
+    e.set_notes(a.answer.notes);
+  }
+  e.set_model(a.model);
+  e.set_prompt_version(a.prompt_version);
+  e.set_latency_ms(a.latency.count());
+  e.set_prompt_tokens(a.prompt_tokens);
+  e.set_completion_tokens(a.completion_tokens);
+  e.set_raw_answer(a.raw_answer);
+  return e;
+}
+
+}  // namespace furrsight::workers::inference
