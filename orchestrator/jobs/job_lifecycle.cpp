@@ -43,6 +43,13 @@ void RetryOrFail(const JobState& s, int attempt, const std::string& error, std::
   failed.set_attempt(attempt);
   failed.set_error(error);
   failed.set_retryable(retryable);
+  if (s.cancel_requested) {  // cancelled while it ran: no retry, the cancel takes effect now
+    out.push_back(failed);
+    v1::JobCancelled cancelled;
+    cancelled.set_reason("cancelled while running; the attempt ended: " + error);
+    out.push_back(cancelled);
+    return;
+  }
   if (retryable && attempt < s.max_attempts) {
     out.push_back(failed);
     v1::JobRetryScheduled retry;
@@ -153,7 +160,12 @@ base::Result<Events> DecideCancel(const JobState& s, const CancelJob& c) {
   if (IsTerminal(s.status) || s.status == JobStatus::kNone) {
     if (auto r = NotIn(s, "cancel"); !r) return std::unexpected(r.error());
   }
-  if (s.cancel_requested) return Events{};
+  if (s.cancel_requested) {
+    if (s.status == JobStatus::kInProgress) return Events{};  // its worker will acknowledge
+    v1::JobCancelled cancelled;  // no worker holds it (any more): the cancel takes effect now
+    cancelled.set_reason(c.reason);
+    return Events{cancelled};
+  }
   v1::JobCancelRequested requested;
   requested.set_reason(c.reason);
   if (s.status == JobStatus::kInProgress) return Events{requested};  // the worker stops and acknowledges
@@ -222,6 +234,11 @@ base::Result<std::vector<JobEvent>> Decide(const JobState& s, const Command& com
           },
           [&](const ReleaseJob& c) -> base::Result<Events> {
             if (auto r = HoldsLease(s, c.worker, c.attempt, "give back"); !r) return std::unexpected(r.error());
+            if (s.cancel_requested) {  // given back while being cancelled: it ends here
+              v1::JobCancelled cancelled;
+              cancelled.set_reason("cancelled while running");
+              return Events{cancelled};
+            }
             // Given back unfinished (the worker is shutting down): not a failed attempt.
             v1::JobRetryScheduled retry;
             retry.set_attempt(c.attempt);
@@ -244,6 +261,8 @@ base::Result<std::vector<JobEvent>> Decide(const JobState& s, const Command& com
             if (s.status != JobStatus::kFailed) {
               if (auto r = NotIn(s, "retry"); !r) return std::unexpected(r.error());
             }
+            if (s.cancel_requested)
+              return Fail(ErrorCode::kFailedPrecondition, "the job was cancelled while it failed; submit it again instead");
             v1::JobRetryScheduled retry;
             retry.set_attempt(s.attempt);
             retry.set_next_attempt(s.attempt + 1);
@@ -253,6 +272,8 @@ base::Result<std::vector<JobEvent>> Decide(const JobState& s, const Command& com
           },
           [&](const AwaitChildren& c) -> base::Result<Events> {
             if (auto r = HoldsLease(s, c.worker, c.attempt, "fan out"); !r) return std::unexpected(r.error());
+            if (s.cancel_requested)
+              return Fail(ErrorCode::kFailedPrecondition, "the job is being cancelled: acknowledge the cancel instead");
             if (c.child_ids.empty()) return Fail(ErrorCode::kInvalidArgument, "a fan-out needs at least one child");
             v1::JobChildrenPlanned planned;
             for (const auto& id : c.child_ids) planned.add_child_job_ids(id);
@@ -318,6 +339,8 @@ JobState Evolve(JobState s, const JobEvent& event, std::int64_t version, std::in
                  [&](const v1::JobChildrenPlanned& e) {
                    s.status = JobStatus::kWaitingChildren;
                    s.children.assign(e.child_job_ids().begin(), e.child_job_ids().end());
+                   s.finished_children.clear();
+                   s.children_completed = s.children_failed = s.children_cancelled = 0;
                    s.children_total = std::max(e.total(), e.child_job_ids_size());
                    s.worker.clear();
                  },

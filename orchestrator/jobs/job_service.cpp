@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <google/protobuf/util/json_util.h>
 
+#include "events/base/log.hpp"
 #include "events/base/uuid.hpp"
 #include "orchestrator/jobs/job_types.hpp"
 
@@ -58,8 +59,8 @@ base::Result<v1::JobRequested> BuildRequest(const SubmitOptions& o, const Comman
 
 std::string JobStream(const std::string& job_id) { return "job-" + job_id; }
 
-std::string JobService::ChildJobId(const std::string& parent_job_id, size_t index) {
-  return base::UuidFromName(kChildIdSpace, fmt::format("{}/{}", parent_job_id, index));
+std::string JobService::ChildJobId(const std::string& parent_job_id, int attempt, size_t index) {
+  return base::UuidFromName(kChildIdSpace, fmt::format("{}/{}/{}", parent_job_id, attempt, index));
 }
 
 base::Result<JobState> JobService::Load(const std::string& job_id) {
@@ -78,16 +79,18 @@ base::Result<JobState> JobService::Load(const std::string& job_id) {
 
 base::Result<std::map<std::string, JobState>> JobService::LoadMany(std::span<const std::string> job_ids) {
   std::vector<std::string> streams;
-  for (const auto& id : job_ids) {
-    if (!base::IsUuid(id)) return Fail(ErrorCode::kInvalidArgument, fmt::format("'{}' is not a job id (a UUID)", id));
-    streams.push_back(JobStream(id));
-  }
+  for (const auto& id : job_ids)
+    if (base::IsUuid(id)) streams.push_back(JobStream(id));
   auto read = store_.ReadStreams(streams);
   if (!read) return std::unexpected(read.error());
   std::map<std::string, JobState> out;
   for (const auto& id : job_ids) {
+    if (!base::IsUuid(id)) continue;  // not a job id: nothing to load
     auto state = Replay(read->at(JobStream(id)));
-    if (!state) return std::unexpected(state.error());
+    if (!state) {
+      base::log::Warn("cannot replay a job; skipping it", {{"job", id}, {"error", state.error().message}});
+      continue;
+    }
     out[id] = std::move(*state);
   }
   return out;
@@ -159,6 +162,7 @@ base::Result<JobState> JobService::ExecuteOn(const std::string& job_id, const Jo
 base::Result<JobState> JobService::FanOut(const std::string& job_id, const JobState& state, const std::string& worker,
                                           int attempt, const std::vector<SubmitOptions>& children,
                                           const CommandContext& context) {
+  if (state.cancel_requested) return ExecuteOn(job_id, state, AcknowledgeCancel{worker, attempt}, context);
   AwaitChildren await{worker, attempt, {}};
   std::vector<v1::JobRequested> requests;
   for (size_t i = 0; i < children.size(); ++i) {
@@ -169,7 +173,7 @@ base::Result<JobState> JobService::FanOut(const std::string& job_id, const JobSt
     if (request->max_attempts() == 0) request->set_max_attempts(3);
     if (request->lease_ms() == 0) request->set_lease_ms(30000);
     requests.push_back(std::move(*request));
-    await.child_ids.push_back(ChildJobId(job_id, i));
+    await.child_ids.push_back(ChildJobId(job_id, attempt, i));
   }
   auto decided = Decide(state, await);
   if (!decided) return std::unexpected(decided.error());

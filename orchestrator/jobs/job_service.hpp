@@ -54,7 +54,8 @@ class JobService {
 
   base::Result<Submitted> Submit(const SubmitOptions& options, const CommandContext& context);
   base::Result<JobState> Load(const std::string& job_id);
-  // The states of several jobs in one read.
+  // The states of several jobs in one read; ids that are not job ids or do
+  // not replay are left out (and logged), so one bad job blocks no other.
   base::Result<std::map<std::string, JobState>> LoadMany(std::span<const std::string> job_ids);
   // Claims several jobs for `worker` in one append, each at the version of
   // its given state; kConflict (and nothing appended) if any one moved.
@@ -68,14 +69,16 @@ class JobService {
   base::Result<JobState> ExecuteOn(const std::string& job_id, const JobState& state, const Command& command,
                                    const CommandContext& context);
   // A worker's attempt fans out: requests `children` (ids derived from the
-  // parent and each child's position, so a repeated plan names the same jobs)
-  // and appends JobChildrenPlanned to the parent, all in one append.
+  // parent, its attempt and each child's position, so a repeated plan names the same jobs)
+  // and appends JobChildrenPlanned to the parent, all in one append. A job
+  // being cancelled is acknowledged as cancelled instead.
   base::Result<JobState> FanOut(const std::string& job_id, const JobState& state, const std::string& worker,
                                 int attempt, const std::vector<SubmitOptions>& children,
                                 const CommandContext& context);
 
-  // The id of child `index` of `parent_job_id`.
-  static std::string ChildJobId(const std::string& parent_job_id, size_t index);
+  // The id of child `index` of `parent_job_id`'s attempt `attempt` (a retried
+  // parent plans new children; a repeated plan of one attempt names the same).
+  static std::string ChildJobId(const std::string& parent_job_id, int attempt, size_t index);
 
  private:
   events::EventStore& store_;

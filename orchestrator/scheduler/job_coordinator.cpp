@@ -95,11 +95,15 @@ base::Result<int> JobCoordinator::Step(std::chrono::milliseconds max_wait) {
       if (handled || handled.error().code != ErrorCode::kConflict) break;
     }
     if (!handled) {
-      if (handled.error().code == ErrorCode::kUnavailable) {
-        subscription_.reset();  // reload the checkpoint and read this batch again
+      const ErrorCode code = handled.error().code;
+      if (code != ErrorCode::kInvalidArgument && code != ErrorCode::kFailedPrecondition) {
+        // Maybe passing (PostgreSQL restarting, a race lost again and again): the checkpoint stays
+        // before this event; reload it and read the batch again.
+        subscription_.reset();
         return std::unexpected(handled.error());
       }
-      base::log::Error("job coordinator could not handle an event; skipping it",
+      // The event itself cannot be handled (malformed, or a state it does not fit): handling it again would not help.
+      base::log::Error("job coordinator cannot handle an event; skipping it",
                        {{"event", e.event_id}, {"stream", e.stream_id}, {"error", handled.error().message}});
     }
     ++stats_.events;

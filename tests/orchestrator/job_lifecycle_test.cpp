@@ -153,6 +153,8 @@ TEST(JobLifecycle, EveryReachableStateKeepsTheInvariants) {
       ASSERT_LE(next.attempt, next.max_attempts) << where;
       ASSERT_EQ(next.status == JobStatus::kInProgress, !next.worker.empty()) << where;
       ASSERT_NE(next.status, JobStatus::kNone);
+      ASSERT_FALSE(next.cancel_requested && next.status != JobStatus::kInProgress && !IsTerminal(next.status))
+          << "a cancel is pending only while a worker holds the job (else nothing would ever end it): " << where;
       if (seen.insert(Key(next)).second) queue.push_back(next);
     }
   }

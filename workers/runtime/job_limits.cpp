@@ -15,10 +15,11 @@ using base::Fail;
 // The first free slot of a limit: one round trip. The executor pulls rows
 // one at a time, so LIMIT 1 stops at the first lock taken. Advisory locks are
 // re-entrant within a session, so the slots this worker holds already are
-// skipped ($3).
+// skipped ($3) — inside a CASE, because the planner orders the conditions of a
+// WHERE by cost and would otherwise take the lock first (and leak it).
 inline constexpr std::string_view kTryLockSlot = R"~(
 SELECT s FROM generate_series(0, $2::int - 1) s
-WHERE s <> ALL($3::int[]) AND pg_try_advisory_lock($1::int, s) LIMIT 1)~";
+WHERE CASE WHEN s = ANY($3::int[]) THEN false ELSE pg_try_advisory_lock($1::int, s) END LIMIT 1)~";
 inline constexpr std::string_view kUnlockSlot = "SELECT pg_advisory_unlock($1::int, $2::int)";
 
 // FNV-1a, folded into PostgreSQL's int4: the advisory lock class of a limit.

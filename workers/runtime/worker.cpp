@@ -68,19 +68,22 @@ struct Worker::Running {
   std::mutex sleep_mu;
   std::condition_variable wake;  // the stop reason changed
 
-  std::mutex mu;  // serialises this job's appends and guards the members below
+  std::timed_mutex mu;  // serialises this job's appends and guards the members below
+  bool finished = false;  // the outcome was handled: the renewer leaves the job alone
   jobs::JobState state;
   Clock::time_point next_renew;
   Clock::time_point last_progress{};
   std::optional<jobs::ReportProgress> pending_progress;
 
+  // A lost lease overrides any other reason, and a cancel overrides a shutdown
+  // (the job then ends cancelled instead of being given back).
   void Stop(StopReason reason) {
-    if (reason == StopReason::kLeaseLost) {
-      stop = reason;  // a lost lease overrides any other reason
-    } else {
-      StopReason none = StopReason::kNone;
-      if (!stop.compare_exchange_strong(none, reason)) return;
-    }
+    StopReason now = stop.load();
+    do {
+      const bool overrides = now == StopReason::kNone || reason == StopReason::kLeaseLost ||
+                             (reason == StopReason::kCancelled && now == StopReason::kShutdown);
+      if (!overrides) return;
+    } while (!stop.compare_exchange_weak(now, reason));
     std::lock_guard lock(sleep_mu);
     wake.notify_all();
   }
@@ -195,8 +198,14 @@ void Worker::Run() {
                         {{"error", poll_error}});
       }
     }
-    // Limit-blocked jobs beyond one slot's worth stay in Redis for other workers.
-    if (ids.empty() && static_cast<int>(deferred_.size()) < options_.slots) {
+    // Limit-blocked jobs beyond one slot's worth stay in Redis for other workers;
+    // then wait for a freed slot or the next poll instead of spinning.
+    if (ids.empty() && static_cast<int>(deferred_.size()) >= options_.slots) {
+      std::unique_lock lock(mu_);
+      changed_.wait_until(lock, next_poll, [&] { return stop_requested_ || slots_freed_ != freed_seen; });
+      continue;
+    }
+    if (ids.empty()) {
       const auto wait = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(next_poll - Clock::now()),
                                    std::chrono::milliseconds(1), options_.poll_interval);
       if (queue_) {
@@ -315,7 +324,11 @@ void Worker::ExecutorLoop() {
     } catch (const std::exception& e) {
       outcome = Failed{fmt::format("the {} handler failed unexpectedly: {}", job->job_type, e.what()), true};
     }
-    Finish(*job, std::move(outcome));
+    try {
+      Finish(*job, std::move(outcome));
+    } catch (const std::exception& e) {  // a bug: the lease lapses and the scheduler retries the job
+      base::log::Error("recording a job's outcome failed unexpectedly", {{"job", job->id}, {"error", e.what()}});
+    }
     if (job->held) limits_->Release(*job->held);
     std::lock_guard lock(mu_);
     running_.erase(job->id);
@@ -327,8 +340,14 @@ void Worker::ExecutorLoop() {
 
 void Worker::Finish(Running& job, JobOutcome outcome) {
   std::lock_guard lock(job.mu);
+  struct MarkFinished {
+    Running& job;
+    ~MarkFinished() { job.finished = true; }
+  } mark{job};
   const int attempt = job.attempt;
   const std::string& me = options_.name;
+  // One causation per outcome: a re-sent append after a lost acknowledgement is a duplicate, not a new event.
+  auto context = Context(job.id);
   for (int tries = 0; tries < kRecordTries; ++tries) {
     const StopReason stop = job.stop.load();
     if (stop == StopReason::kLeaseLost) {
@@ -337,7 +356,6 @@ void Worker::Finish(Running& job, JobOutcome outcome) {
                       {{"job", job.id}, {"attempt", std::to_string(attempt)}});
       return;
     }
-    const auto context = Context(job.id);
     base::Result<jobs::JobState> recorded = std::unexpected(base::Error{});
     std::atomic<std::uint64_t>* counter = nullptr;
     if (auto* done = std::get_if<Completed>(&outcome)) {
@@ -346,6 +364,7 @@ void Worker::Finish(Running& job, JobOutcome outcome) {
                                                                 complete.completion.mutable_result());
       if (!status.ok()) {
         outcome = Failed{fmt::format("the handler's result is not a JSON object: {}", status.ToString()), false};
+        context = Context(job.id);
         --tries;
         continue;
       }
@@ -369,6 +388,7 @@ void Worker::Finish(Running& job, JobOutcome outcome) {
       counter = &stats_.released;
     } else {
       outcome = Failed{"the handler stopped without being asked to", true};
+      context = Context(job.id);
       --tries;
       continue;
     }
@@ -392,6 +412,7 @@ void Worker::Finish(Running& job, JobOutcome outcome) {
     if (error.code == ErrorCode::kInvalidArgument) {
       // The outcome itself is bad (e.g. a fan-out child with a bad payload): fail the job for good.
       outcome = Failed{error.message, false};
+      context = Context(job.id);
       continue;
     }
     if (error.code != ErrorCode::kUnavailable) {
@@ -452,10 +473,14 @@ void Worker::RenewLoop() {
     }
     for (const auto& job : Snapshot()) {
       std::unique_lock lock(job->mu, std::try_to_lock);
-      if (!lock.owns_lock() || job->stop.load() == StopReason::kLeaseLost) continue;
-      if (Clock::now() >= job->next_renew) Renew(*job);
-      else if (job->pending_progress && Clock::now() - job->last_progress >= options_.progress_every)
-        FlushProgress(*job);
+      if (!lock.owns_lock() || job->finished || job->stop.load() == StopReason::kLeaseLost) continue;
+      try {
+        if (Clock::now() >= job->next_renew) Renew(*job);
+        else if (job->pending_progress && Clock::now() - job->last_progress >= options_.progress_every)
+          FlushProgress(*job);
+      } catch (const std::exception& e) {  // a bug, not an expected failure: say so and keep renewing the others
+        base::log::Error("lease renewal failed unexpectedly", {{"job", job->id}, {"error", e.what()}});
+      }
     }
   }
 }
@@ -473,7 +498,8 @@ void Worker::Shutdown() {
         auto stuck = running_;
         lock.unlock();
         for (const auto& [id, job] : stuck) {
-          std::lock_guard job_lock(job->mu);
+          std::unique_lock job_lock(job->mu, std::chrono::seconds(1));
+          if (!job_lock.owns_lock()) continue;  // busy in an append that hangs: its lease will lapse
           const auto context = Context(id);
           auto r = service_.ExecuteOn(id, job->state,
                                       jobs::ReleaseJob{options_.name, job->attempt, context.now_us,
