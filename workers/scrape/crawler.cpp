@@ -344,15 +344,16 @@ class CrawlRun {
                           .status = result.status,
                           .depth = task.depth,
                           .content_type = result.content_type,
-                          .title = page.title,
-                          .links = page.links,
-                          .images = page.images,
+                          .title = std::move(page.title),
+                          .links = std::move(page.links),
+                          .images = std::move(page.images),
                           .robots = directives,
                           .html = result.body};
     if (auto stored = sink_.OnPageCaptured(captured); !stored) return stored;
     ++report_.pages_captured;
 
-    for (auto& image : page.images) {
+    // The sink is done with `captured`: its images and links are taken from it.
+    for (auto& image : captured.images) {
       if (!seen_images_.insert(image.url.spec()).second) continue;
       if (directives.ForbidsImageAi()) {
         Count(image.url.spec(), FailureClass::kNoai, fmt::format("page {} says noai/noimageai", result.final_url.spec()));
@@ -369,7 +370,7 @@ class CrawlRun {
       images_.push_back(std::move(next));
     }
     if (directives.nofollow || task.depth + 1 > request_.max_depth) return {};
-    for (auto& link : page.links) {
+    for (auto& link : captured.links) {
       if (options_.scope == CrawlScope::kSameHost && !hosts_.contains(link.host())) continue;
       if (!seen_pages_.insert(link.spec()).second) continue;
       Task next;
@@ -384,7 +385,8 @@ class CrawlRun {
   }
 
   base::Result<void> OnImage(const Task& task, const FetchResult& result) {
-    std::string sha256 = base::Sha256Hex(result.body);
+    hasher_.Update(result.body);
+    std::string sha256 = base::ToHex(hasher_.Finish());
     if (!image_hashes_.insert(sha256).second) {
       ++report_.images_duplicate;
       return {};
@@ -435,6 +437,7 @@ class CrawlRun {
   std::unordered_set<std::string> captured_;
   std::unordered_set<std::string> seen_images_;
   std::unordered_set<std::string> image_hashes_;
+  base::Sha256 hasher_;  // one EVP context for every image of the crawl
 };
 
 }  // namespace

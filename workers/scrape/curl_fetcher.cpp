@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <deque>
 #include <map>
@@ -104,10 +105,12 @@ struct CurlFetcher::Impl {
   };
 
   // One running hop. Heap-allocated: libcurl's callbacks hold its address.
+  // A finished Transfer keeps its easy handle and goes back to `idle` for the
+  // next hop (Reuse), so the options that never change are set once and the
+  // handle's buffers are not allocated again for every request.
   struct Transfer {
     Impl* impl = nullptr;
     CURL* easy = nullptr;
-    curl_slist* request_headers = nullptr;
     Pending pending;
     std::size_t max_bytes = 0;
     int status = 0;
@@ -126,7 +129,26 @@ struct CurlFetcher::Impl {
 
     ~Transfer() {
       if (easy != nullptr) curl_easy_cleanup(easy);
-      if (request_headers != nullptr) curl_slist_free_all(request_headers);
+    }
+
+    // Back to the state of a new Transfer, keeping `impl` and `easy` (whose
+    // options stay set).
+    void Reuse() {
+      pending = {};
+      max_bytes = 0;
+      status = 0;
+      headers.clear();
+      body.clear();
+      bytes_received = 0;
+      discard_body = false;
+      stopped_quietly = false;
+      truncated = false;
+      sniffed = false;
+      format = ContentFormat::kUnknown;
+      abort.reset();
+      abort_detail.clear();
+      refused_address.clear();
+      remote_ip.clear();
     }
 
     std::string Header(std::string_view name) const {
@@ -147,12 +169,28 @@ struct CurlFetcher::Impl {
     multi = curl_multi_init();
     if (multi == nullptr) throw std::runtime_error("curl_multi_init failed");
     for (const auto& entry : options.resolve) resolve = curl_slist_append(resolve, entry.c_str());
+    for (FetchKind kind : {FetchKind::kPage, FetchKind::kImage, FetchKind::kRobots, FetchKind::kRaw})
+      accept_headers[static_cast<std::size_t>(kind)] =
+          curl_slist_append(nullptr, fmt::format("Accept: {}", AcceptOf(kind)).c_str());
   }
 
   ~Impl() {
     ClearActive();
+    idle.clear();
     curl_multi_cleanup(multi);
     if (resolve != nullptr) curl_slist_free_all(resolve);
+    for (curl_slist* list : accept_headers)
+      if (list != nullptr) curl_slist_free_all(list);
+  }
+
+  static std::string_view AcceptOf(FetchKind kind) {
+    switch (kind) {
+      case FetchKind::kPage: return kPageAccept;
+      case FetchKind::kImage: return kImageAccept;
+      case FetchKind::kRobots: return kRobotsAccept;
+      case FetchKind::kRaw: return kRawAccept;
+    }
+    return kRawAccept;
   }
 
   void ClearActive() {
@@ -217,30 +255,22 @@ struct CurlFetcher::Impl {
     return next;
   }
 
-  void Start(Pending pending) {
+  // A Transfer whose easy handle has every option that does not depend on the
+  // request: an idle one, or a new one.
+  std::unique_ptr<Transfer> TakeTransfer() {
+    if (!idle.empty()) {
+      std::unique_ptr<Transfer> transfer = std::move(idle.back());
+      idle.pop_back();
+      return transfer;
+    }
     auto transfer = std::make_unique<Transfer>();
     transfer->impl = this;
-    transfer->max_bytes = pending.request.max_bytes != 0 ? pending.request.max_bytes
-                                                         : DefaultMaxBytes(pending.request.kind);
-    transfer->pending = std::move(pending);
     CURL* easy = curl_easy_init();
     if (easy == nullptr) throw std::runtime_error("curl_easy_init failed");
     transfer->easy = easy;
     Transfer* t = transfer.get();
-
-    std::string_view accept = kRawAccept;
-    switch (t->pending.request.kind) {
-      case FetchKind::kPage: accept = kPageAccept; break;
-      case FetchKind::kImage: accept = kImageAccept; break;
-      case FetchKind::kRobots: accept = kRobotsAccept; break;
-      case FetchKind::kRaw: break;
-    }
-    t->request_headers = curl_slist_append(nullptr, fmt::format("Accept: {}", accept).c_str());
-
-    curl_easy_setopt(easy, CURLOPT_URL, t->pending.current.spec().c_str());
     curl_easy_setopt(easy, CURLOPT_PRIVATE, t);
     curl_easy_setopt(easy, CURLOPT_USERAGENT, options.user_agent.c_str());
-    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, t->request_headers);
     curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(easy, CURLOPT_PROXY, "");  // never a proxy from the environment
@@ -257,7 +287,25 @@ struct CurlFetcher::Impl {
     curl_easy_setopt(easy, CURLOPT_PREREQFUNCTION, &Impl::OnPrereq);
     curl_easy_setopt(easy, CURLOPT_PREREQDATA, t);
     if (resolve != nullptr) curl_easy_setopt(easy, CURLOPT_RESOLVE, resolve);
+    return transfer;
+  }
 
+  // A finished Transfer, out of the multi handle: kept for the next hop
+  // (at most max_in_flight of them), else freed.
+  void Recycle(std::unique_ptr<Transfer> transfer) {
+    if (static_cast<int>(idle.size()) >= options.max_in_flight) return;
+    transfer->Reuse();
+    idle.push_back(std::move(transfer));
+  }
+
+  void Start(Pending pending) {
+    std::unique_ptr<Transfer> transfer = TakeTransfer();
+    Transfer* t = transfer.get();
+    t->max_bytes = pending.request.max_bytes != 0 ? pending.request.max_bytes : DefaultMaxBytes(pending.request.kind);
+    t->pending = std::move(pending);
+    CURL* easy = t->easy;
+    curl_easy_setopt(easy, CURLOPT_URL, t->pending.current.spec().c_str());
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, accept_headers[static_cast<std::size_t>(t->pending.request.kind)]);
     if (CURLMcode rc = curl_multi_add_handle(multi, easy); rc != CURLM_OK)
       throw std::runtime_error(fmt::format("curl_multi_add_handle: {}", curl_multi_strerror(rc)));
     active.emplace(easy, std::move(transfer));
@@ -309,6 +357,11 @@ struct CurlFetcher::Impl {
     if (!length.empty() && ec == std::errc() && declared > t.max_bytes && kind != FetchKind::kRobots)
       return t.Abort(FailureClass::kTooLarge,
                      fmt::format("Content-Length {} is above the cap of {} bytes", declared, t.max_bytes));
+    // The body in one allocation when its length is declared (never above the
+    // cap: a bigger one was refused above, or is cut there for robots.txt).
+    // Compressed bodies may decode to more; the string then grows as usual.
+    if (!length.empty() && ec == std::errc())
+      t.body.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(declared, t.max_bytes)));
     return true;
   }
 
@@ -402,7 +455,13 @@ struct CurlFetcher::Impl {
   void Finish(CURL* easy, CURLcode code) {
     auto node = active.extract(easy);
     curl_multi_remove_handle(multi, easy);
-    std::unique_ptr<Transfer> t = std::move(node.mapped());
+    std::unique_ptr<Transfer> transfer = std::move(node.mapped());
+    Finish(*transfer, code);
+    Recycle(std::move(transfer));
+  }
+
+  void Finish(Transfer& transfer, CURLcode code) {
+    Transfer* t = &transfer;
     Host& host = HostFor(t->pending.current.host());
     --host.active;
 
@@ -437,7 +496,7 @@ struct CurlFetcher::Impl {
       return Complete(std::move(r));
     }
 
-    if (IsRedirect(t->status)) return Redirect(std::move(t), std::move(r));
+    if (IsRedirect(t->status)) return Redirect(*t, std::move(r));
     std::string retry_refusal;
     if (t->status == 429 || (t->status == 503 && !t->Header("retry-after").empty()))
       if (Retry(*t, host, retry_refusal)) return;
@@ -465,7 +524,8 @@ struct CurlFetcher::Impl {
     Complete(std::move(r));
   }
 
-  void Redirect(std::unique_ptr<Transfer> t, FetchResult r) {
+  void Redirect(Transfer& transfer, FetchResult r) {
+    Transfer* t = &transfer;
     std::string location = t->Header("location");
     Pending& pending = t->pending;
     int max_redirects = pending.request.max_redirects >= 0 ? pending.request.max_redirects : options.max_redirects;
@@ -538,6 +598,8 @@ struct CurlFetcher::Impl {
   std::string cursor;  // the host that started last (round robin)
   std::unordered_map<CURL*, std::unique_ptr<Transfer>> active;
   std::vector<FetchResult> done;
+  std::vector<std::unique_ptr<Transfer>> idle;  // finished, easy handles kept for reuse
+  std::array<curl_slist*, 4> accept_headers{};  // "Accept: ..." by FetchKind
   std::size_t outstanding = 0;
 };
 
