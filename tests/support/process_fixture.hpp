@@ -114,10 +114,12 @@ class ProcessTest : public StoreTest {
     return done();
   }
 
+  // The first column of the first row; -1 when there is no row (e.g. a read model not caught up yet) or it is NULL.
   long long Count(const std::string& sql) {
     pqxx::connection conn(db_->AdminUrl());
     pqxx::nontransaction tx(conn);
-    return tx.exec(sql)[0][0].as<long long>();
+    const pqxx::result r = tx.exec(sql);
+    return r.empty() || r[0][0].is_null() ? -1 : r[0][0].as<long long>();
   }
 
   long long CountType(const std::string& type) {
@@ -132,6 +134,8 @@ class ProcessTest : public StoreTest {
   std::vector<Recorded> History(const std::string& id) {
     std::vector<Recorded> out;
     auto events = store_->ReadStream(orchestrator::jobs::JobStream(id));
+    EXPECT_TRUE(events.has_value()) << events.error().message;
+    if (!events) return out;
     for (const auto& e : *events)
       out.push_back({e.type, std::string(boost::json::parse(e.metadata_json).as_object().at("actor").as_string()),
                      boost::json::parse(e.payload_json).as_object()});
