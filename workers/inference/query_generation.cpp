@@ -7,6 +7,8 @@
 
 #include "workers/inference/pair_analysis.hpp"
 
+#include "events/base/text.hpp"
+
 namespace furrsight::workers::inference {
 namespace {
 
@@ -14,18 +16,8 @@ namespace json = boost::json;
 using base::ErrorCode;
 using base::Fail;
 
-std::string Trim(std::string_view s) {
-  const auto b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string_view::npos) return {};
-  const auto e = s.find_last_not_of(" \t\r\n");
-  return std::string(s.substr(b, e - b + 1));
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
+using base::Lower;
+using base::Trim;
 
 }  // namespace
 

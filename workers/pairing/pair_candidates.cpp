@@ -4,17 +4,15 @@
 #include <cctype>
 #include <set>
 
+#include "events/base/text.hpp"
+
 namespace furrsight::workers::pairing {
 namespace {
 
 constexpr std::string_view kBeforeWords[] = {"before", "pre-groom", "pregroom", "pre groom", "prior to"};
 constexpr std::string_view kAfterWords[] = {"after", "post-groom", "postgroom", "post groom", "finished look"};
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
+using base::Lower;
 
 // A whole word (or phrase): not inside a longer word ("afternoon", "hereafter").
 bool HasWord(const std::string& text, std::string_view word) {
