@@ -18,6 +18,8 @@
 #include "events/base/config.hpp"
 #include "events/base/log.hpp"
 #include "events/store/store_context.hpp"
+#include "workers/jobs/batch_inference_job.hpp"
+#include "workers/jobs/generate_queries_job.hpp"
 #include "workers/jobs/pair_job.hpp"
 #include "workers/jobs/scrape_job.hpp"
 #include "workers/runtime/noop_handler.hpp"
@@ -55,8 +57,16 @@ const Kind kKinds[] = {
        return std::make_unique<workers::ScrapeJob>(std::move(*settings), d.store, d.blobs);
      }},
     {"pair", "PROCESS_IMAGE_PAIR", [](Deps& d) -> Made { return std::make_unique<workers::PairJob>(d.store, d.blobs); }},
-    {"inference", "BATCH_INFERENCE", nullptr},
-    {"queries", "GENERATE_QUERIES", nullptr},
+    {"inference", "BATCH_INFERENCE",
+     [](Deps& d) -> Made {
+       return std::make_unique<workers::BatchInferenceJob>(workers::inference::InferenceSettings::FromConfig(d.config),
+                                                           d.store, d.blobs);
+     }},
+    {"queries", "GENERATE_QUERIES",
+     [](Deps& d) -> Made {
+       return std::make_unique<workers::GenerateQueriesJob>(
+           workers::inference::InferenceSettings::FromConfig(d.config), d.store);
+     }},
     {"validate", "VALIDATE_IMAGES",
      [](Deps& d) -> Made { return std::make_unique<workers::ValidateJob>(d.store, d.blobs); }},
     {"export", "EXPORT_DATASET", nullptr},

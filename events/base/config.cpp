@@ -57,6 +57,16 @@ constexpr SettingSpec kSettings[] = {
     {"scrape_resolve", "",
      "host:port:address,... like curl --resolve, for the demo's host names (the SSRF guard still judges the address)"},
     {"search_url", "", "SearxNG base URL for search queries (e.g. http://searxng:8080); empty: queries fail as search"},
+    // Inference (docs/inference.md).
+    {"inference_base_url", "",
+     "OpenAI-compatible endpoint, e.g. http://gpu-1:8000/v1 (vLLM); empty: inference jobs fail at once with "
+     "\"no model endpoint configured\""},
+    {"inference_model", "Qwen/Qwen2.5-VL-7B-Instruct", "the model name sent in every request (vLLM --served-model-name)"},
+    {"inference_api_key", "", "sent as Authorization: Bearer <key> (vLLM --api-key)", false, true},
+    {"inference_max_in_flight", "8", "model requests on the wire at once, per worker process", true},
+    {"inference_timeout_ms", "120000", "per HTTP attempt to the model server", true},
+    {"inference_max_attempts", "4", "HTTP attempts per model call (retries on 429, 5xx, connection errors)", true},
+    {"inference_image_max_side", "1024", "images are downscaled to at most this many pixels on their longer side", true},
 };
 
 std::string Trim(std::string_view s) {

@@ -46,6 +46,7 @@ const std::vector<CatalogEntry>& Entries() {
       Entry<v1::PairServicesSet>("pair"),
       Entry<v1::BreedRegistered>("breed"),
       Entry<v1::ServiceRegistered>("service"),
+      Entry<v1::QueriesGenerated>("queries"),
       Entry<v1::ProjectCreated>("project"),
       Entry<v1::ProjectRenamed>("project"),
       Entry<v1::ProjectArchived>("project"),

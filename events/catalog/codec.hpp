@@ -26,6 +26,7 @@
 #include <furrsight/events/v1/job.pb.h>
 #include <furrsight/events/v1/page.pb.h>
 #include <furrsight/events/v1/pair.pb.h>
+#include <furrsight/events/v1/query.pb.h>
 #include <google/protobuf/message.h>
 
 #include "events/base/error.hpp"

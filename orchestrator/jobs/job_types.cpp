@@ -16,8 +16,10 @@ constexpr JobTypeSpec kTypes[] = {
     {"SCRAPE_URL", "crawl seed pages and/or search queries: {urls: [url], queries: [text], max_depth, max_pages, "
                    "max_images} (urls or queries required)"},
     {"PROCESS_IMAGE_PAIR", "pair the images of crawled pages: {crawl_job_id | page_urls: [url]}"},
-    {"BATCH_INFERENCE", "analyse pairs with the vision-language model: {status, limit, model, prompt_version} (all optional)"},
-    {"GENERATE_QUERIES", "ask the language model for search queries: {topic (required), count, start_scrape}"},
+    {"BATCH_INFERENCE", "analyse pairs with the vision-language model: {status, limit, model, prompt_version, pair_ids, "
+                        "reanalyse} (all optional)"},
+    {"GENERATE_QUERIES", "ask the language model for search queries: {topic (required), count, start_scrape, "
+                         "max_depth, max_pages, max_images}"},
     {"VALIDATE_IMAGES", "check crawled images: {crawl_job_id (required), validation_rules: {...}}"},
     {"EXPORT_DATASET", "export the curated dataset: {format: zip|tar|csv|jsonl|webdataset|imagefolder, filters: {...}}"},
     {"NOOP", "does nothing, for tests, benchmarks and health checks: {sleep_ms, sleep_attempts, fail_attempts, fail_final, "
@@ -89,12 +91,19 @@ base::Result<void> ValidatePayload(std::string_view type, const json::object& p)
       return Fail(ErrorCode::kInvalidArgument, "PROCESS_IMAGE_PAIR needs payload.crawl_job_id or payload.page_urls");
     return NonEmptyStrings(p, "page_urls", type);
   }
-  if (type == "BATCH_INFERENCE")
-    return all({Expect(p, "status", kind::string, false, type), Expect(p, "limit", kind::int64, false, type),
-                Expect(p, "model", kind::string, false, type), Expect(p, "prompt_version", kind::string, false, type)});
+  if (type == "BATCH_INFERENCE") {
+    if (auto ok = all({Expect(p, "status", kind::string, false, type), Expect(p, "limit", kind::int64, false, type),
+                       Expect(p, "model", kind::string, false, type),
+                       Expect(p, "prompt_version", kind::string, false, type),
+                       Expect(p, "pair_ids", kind::array, false, type), Expect(p, "reanalyse", kind::bool_, false, type)});
+        !ok)
+      return ok;
+    return NonEmptyStrings(p, "pair_ids", type);
+  }
   if (type == "GENERATE_QUERIES")
     return all({Expect(p, "topic", kind::string, true, type), Expect(p, "count", kind::int64, false, type),
-                Expect(p, "start_scrape", kind::bool_, false, type)});
+                Expect(p, "start_scrape", kind::bool_, false, type), Expect(p, "max_depth", kind::int64, false, type),
+                Expect(p, "max_pages", kind::int64, false, type), Expect(p, "max_images", kind::int64, false, type)});
   if (type == "VALIDATE_IMAGES")
     return all({Expect(p, "crawl_job_id", kind::string, true, type),
                 Expect(p, "validation_rules", kind::object, false, type)});

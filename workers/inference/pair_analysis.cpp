@@ -3,11 +3,9 @@
 #include <algorithm>
 #include <cctype>
 
-#include <boost/json/parse.hpp>
 #include <fmt/format.h>
 
 #include "workers/inference/base64.hpp"
-#include "workers/inference/json_schema.hpp"
 
 #include "events/base/text.hpp"
 
@@ -23,9 +21,9 @@ using base::Trim;
 
 // The catalog's spelling of `name`, if it has one.
 std::optional<std::string> InCatalog(std::string_view name, const std::vector<std::string>& catalog) {
-  const std::string key = Lower(Trim(name));
+  const std::string key = CatalogSlug(name);
   for (const auto& entry : catalog)
-    if (Lower(Trim(entry)) == key) return entry;
+    if (CatalogSlug(entry) == key) return entry;
   return std::nullopt;
 }
 
@@ -51,30 +49,25 @@ json::object MakePairSchema() {
 
 }  // namespace
 
+std::string CatalogSlug(std::string_view name) {
+  std::string out;
+  bool dash = false;
+  for (char c : name) {
+    const auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) || u >= 0x80) {
+      if (dash && !out.empty()) out += '-';
+      dash = false;
+      out += static_cast<char>(std::tolower(u));
+    } else {
+      dash = true;
+    }
+  }
+  return out;
+}
+
 const json::object& PairAnalysisSchema() {
   static const json::object kSchema = MakePairSchema();
   return kSchema;
-}
-
-json::object JsonSchemaResponseFormat(std::string_view name, const json::object& schema) {
-  return json::object{{"type", "json_schema"},
-                      {"json_schema", json::object{{"name", name}, {"schema", schema}, {"strict", true}}}};
-}
-
-base::Result<json::value> ParseStructuredAnswer(std::string_view content, const json::object& schema) {
-  std::string text = Trim(content);
-  // A model that ignores response_format may still wrap the object in a fence.
-  if (text.starts_with("```")) {
-    const auto first_nl = text.find('\n');
-    const auto last = text.rfind("```");
-    if (first_nl != std::string::npos && last > first_nl) text = Trim(std::string_view(text).substr(first_nl + 1, last - first_nl - 1));
-  }
-  if (text.empty()) return Fail(ErrorCode::kInvalidArgument, "invalid JSON: the answer is empty");
-  json::error_code ec;
-  json::value v = json::parse(text, ec);
-  if (ec) return Fail(ErrorCode::kInvalidArgument, fmt::format("invalid JSON: {}", ec.message()));
-  if (auto r = ValidateJson(v, schema); !r) return Fail(ErrorCode::kInvalidArgument, "schema violation: " + r.error().message);
-  return v;
 }
 
 base::Result<PairAnswer> ParsePairAnswer(std::string_view content, const PairAnalysisOptions& options) {
@@ -151,40 +144,16 @@ PairAnalysis PairAnalyzer::Analyze(const PairImages& images) const {
     out.error = request.error().message;
     return out;
   }
-  // An invalid answer (bad JSON, schema broken) is asked for once more; a
-  // failed call is not (the transport has already retried it).
-  constexpr int kMaxAnswers = 2;
-  std::string first_reason;
-  for (int call = 1; call <= kMaxAnswers; ++call) {
-    auto completion = transport_.Complete(*request);
-    out.model_calls = call;
-    if (!completion) {
-      out.error = fmt::format("model call failed: {}", completion.error().ToString());
-      if (!first_reason.empty()) out.error += fmt::format(" (after an invalid answer: {})", first_reason);
-      return out;
-    }
-    out.latency += completion->latency;
-    out.prompt_tokens += completion->prompt_tokens;
-    out.completion_tokens += completion->completion_tokens;
-    out.raw_answer = completion->content;
-    auto answer = ParsePairAnswer(completion->content, options_);
-    if (answer) {
-      out.ok = true;
-      out.answer = std::move(*answer);
-      out.breed_is_new = out.answer.breed != kUnknownBreed && !InCatalog(out.answer.breed, options_.breeds);
-      for (const auto& s : out.answer.services)
-        if (!InCatalog(s, options_.services)) out.new_services.push_back(s);
-      return out;
-    }
-    std::string reason = answer.error().message;
-    if (completion->finish_reason == "length") reason += " (the answer was cut off at max_tokens)";
-    if (call == 1) {
-      first_reason = std::move(reason);
-      continue;
-    }
-    out.error = reason == first_reason ? fmt::format("answer invalid twice: {}", reason)
-                                       : fmt::format("answer invalid twice: {}; first: {}", reason, first_reason);
-  }
+  AskForStructuredAnswer(transport_, *request, [&](std::string_view content) -> std::string {
+    auto answer = ParsePairAnswer(content, options_);
+    if (!answer) return answer.error().message;
+    out.answer = std::move(*answer);
+    return {};
+  }, out);
+  if (!out.ok) return out;
+  out.breed_is_new = out.answer.breed != kUnknownBreed && !InCatalog(out.answer.breed, options_.breeds);
+  for (const auto& s : out.answer.services)
+    if (!InCatalog(s, options_.services)) out.new_services.push_back(s);
   return out;
 }
 

@@ -29,6 +29,7 @@
 #include <furrsight/events/v1/pair.pb.h>
 #include "workers/inference/chat_client.hpp"
 #include "workers/inference/prompts.hpp"
+#include "workers/inference/structured_answer.hpp"
 #include "workers/vision/image_codec.hpp"
 
 namespace furrsight::workers::inference {
@@ -39,6 +40,12 @@ inline constexpr std::string_view kUnknownBreed = "unknown";
 inline constexpr int kMaxServices = 12;
 inline constexpr int kMaxNotesLength = 500;
 
+// The slug of a breed or service name (its stream is breed-{slug} /
+// service-{slug}): a-z and 0-9 kept (A-Z lowered), every other run of ASCII
+// characters one '-', bytes of non-ASCII characters kept. Names with the same
+// slug are the same entry: "Shih Tzu" and "shih-tzu".
+std::string CatalogSlug(std::string_view name);
+
 // {is_grooming_pair, same_dog, breed, services, confidence, notes}: all
 // required, nothing else allowed.
 const boost::json::object& PairAnalysisSchema();
@@ -46,7 +53,7 @@ const boost::json::object& PairAnalysisSchema();
 struct PairAnswer {
   bool is_grooming_pair = false;
   bool same_dog = false;
-  std::string breed;                  // catalog spelling when it matches one (case-insensitive), else trimmed
+  std::string breed;                  // catalog spelling when it matches one (same slug), else trimmed
   std::vector<std::string> services;  // likewise; duplicates removed, order kept
   double confidence = 0.0;            // 0-1
   std::string notes;
@@ -81,17 +88,10 @@ base::Result<boost::json::object> BuildPairRequest(const Prompt& prompt, const P
 // catalogs in `options` (case-insensitive) and take the catalog's spelling.
 base::Result<PairAnswer> ParsePairAnswer(std::string_view content, const PairAnalysisOptions& options);
 
-struct PairAnalysis {
-  bool ok = false;
-  std::string error;        // why, when !ok
-  PairAnswer answer;        // when ok
-  std::string raw_answer;   // the model's last text, verbatim ("" when no answer came)
-  std::string model;
-  std::string prompt_version;             // "pair_analysis.v1"
-  std::chrono::milliseconds latency{0};   // summed over the model calls, retries and waits included
-  int prompt_tokens = 0;                  // summed over the model calls
-  int completion_tokens = 0;
-  int model_calls = 0;                    // answers requested: 0 (images unreadable), 1 or 2
+// ModelCalls (ok, error, raw_answer, model, prompt_version "pair_analysis.v1",
+// latency, tokens, model_calls) plus the answer.
+struct PairAnalysis : ModelCalls {
+  PairAnswer answer;                      // when ok
   bool breed_is_new = false;              // not in the catalog and not "unknown"
   std::vector<std::string> new_services;  // services not in the catalog
 };
@@ -115,12 +115,5 @@ class PairAnalyzer {
 
 // The event payload: every field of the analysis.
 events::v1::PairAnalyzed ToPairAnalyzed(const PairAnalysis& analysis);
-
-// Shared with query_generation: the answer text as JSON (fence tolerated) and
-// checked against `schema`. kInvalidArgument "invalid JSON: ..." / "schema violation: ...".
-base::Result<boost::json::value> ParseStructuredAnswer(std::string_view content, const boost::json::object& schema);
-
-// {"type":"json_schema","json_schema":{"name":name,"schema":schema,"strict":true}}
-boost::json::object JsonSchemaResponseFormat(std::string_view name, const boost::json::object& schema);
 
 }  // namespace furrsight::workers::inference

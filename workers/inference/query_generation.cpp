@@ -5,7 +5,6 @@
 
 #include <fmt/format.h>
 
-#include "workers/inference/pair_analysis.hpp"
 
 #include "events/base/text.hpp"
 
@@ -82,31 +81,12 @@ QueryGeneration QueryGenerator::Generate(std::string_view topic, int count) cons
     out.error = request.error().message;
     return out;
   }
-  constexpr int kMaxAnswers = 2;
-  std::string first_reason;
-  for (int call = 1; call <= kMaxAnswers; ++call) {
-    auto completion = transport_.Complete(*request);
-    out.model_calls = call;
-    if (!completion) {
-      out.error = fmt::format("model call failed: {}", completion.error().ToString());
-      return out;
-    }
-    out.latency += completion->latency;
-    out.prompt_tokens += completion->prompt_tokens;
-    out.completion_tokens += completion->completion_tokens;
-    out.raw_answer = completion->content;
-    auto queries = ParseQueryAnswer(completion->content, count);
-    if (queries) {
-      out.ok = true;
-      out.queries = std::move(*queries);
-      return out;
-    }
-    if (call == 1) {
-      first_reason = queries.error().message;
-      continue;
-    }
-    out.error = fmt::format("answer invalid twice: {}", queries.error().message);
-  }
+  AskForStructuredAnswer(transport_, *request, [&](std::string_view content) -> std::string {
+    auto queries = ParseQueryAnswer(content, count);
+    if (!queries) return queries.error().message;
+    out.queries = std::move(*queries);
+    return {};
+  }, out);
   return out;
 }
 

@@ -19,6 +19,7 @@
 #include "events/base/error.hpp"
 #include "workers/inference/chat_client.hpp"
 #include "workers/inference/prompts.hpp"
+#include "workers/inference/structured_answer.hpp"
 
 namespace furrsight::workers::inference {
 
@@ -42,17 +43,9 @@ base::Result<boost::json::object> BuildQueryRequest(const Prompt& prompt, std::s
 // The queries, trimmed, duplicates (case-insensitive) removed, in order.
 base::Result<std::vector<std::string>> ParseQueryAnswer(std::string_view content, int count);
 
-struct QueryGeneration {
-  bool ok = false;
-  std::string error;
+// ModelCalls (prompt_version "generate_queries.v1") plus the queries.
+struct QueryGeneration : ModelCalls {
   std::vector<std::string> queries;
-  std::string raw_answer;
-  std::string model;
-  std::string prompt_version;  // "generate_queries.v1"
-  std::chrono::milliseconds latency{0};
-  int prompt_tokens = 0;
-  int completion_tokens = 0;
-  int model_calls = 0;
 };
 
 class QueryGenerator {

@@ -7,6 +7,7 @@
 #include "events/base/sha256.hpp"
 #include "events/base/uuid.hpp"
 #include "events/catalog/codec.hpp"
+#include "workers/jobs/job_payload.hpp"
 #include "workers/jobs/crawl_findings.hpp"
 #include "workers/jobs/image_checks.hpp"
 #include "workers/jobs/scrape_job.hpp"
@@ -22,20 +23,10 @@ using base::ErrorCode;
 inline constexpr std::string_view kPairIds = "furrsight.pair";
 inline constexpr std::string_view kEventIds = "furrsight.pairing";
 
-std::string CrawlJobId(const boost::json::object& p) {
-  const auto* v = p.if_contains("crawl_job_id");
-  return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
-}
-
 base::Result<vision::ValidationRules> RulesOf(const boost::json::object& p) {
   const auto* rules = p.if_contains("validation_rules");
   if (rules == nullptr) return vision::ValidationRules{};
   return vision::ParseValidationRules(*rules);
-}
-
-events::EventMetadata Metadata(const JobContext& context) {
-  const auto& c = context.command_context();
-  return {c.actor, c.correlation_id, c.causation_id, c.source};
 }
 
 struct Tally {
@@ -85,7 +76,7 @@ class Pairing {
     proposed.set_cue(cue);
     vision::SetPairScores(*score, proposed);
     const std::string pair_id = PairId(before_sha, after_sha);
-    auto event = events::MakeEventFromMessage("pair-" + pair_id, proposed, Metadata(context_),
+    auto event = events::MakeEventFromMessage("pair-" + pair_id, proposed, MetadataOf(context_),
                                               base::UuidFromName(kEventIds, "proposed/" + pair_id));
     auto r = store_.Append("pair-" + pair_id, events::ExpectedVersion::NoStream(), std::span(&event, 1));
     if (r) ++tally.proposed;
@@ -128,7 +119,7 @@ class Pairing {
       half.set_derived_from_sha256(image.sha256);
       half.set_derived_region(
           fmt::format("{}:{},{},{},{}", names[i], rects[i].x, rects[i].y, rects[i].width, rects[i].height));
-      auto event = events::MakeEventFromMessage(ImageStream(shas[i]), half, Metadata(context_),
+      auto event = events::MakeEventFromMessage(ImageStream(shas[i]), half, MetadataOf(context_),
                                                 base::UuidFromName(kEventIds, "half/" + shas[i]));
       auto r = store_.Append(ImageStream(shas[i]), events::ExpectedVersion::NoStream(), std::span(&event, 1));
       if (!r && r.error().code != ErrorCode::kConflict) return std::unexpected(r.error());
@@ -177,7 +168,7 @@ std::string PairId(const std::string& before_sha256, const std::string& after_sh
 }
 
 JobOutcome PairJob::Run(JobContext& context) {
-  const std::string crawl = CrawlJobId(context.payload());
+  const std::string crawl = StringOr(context.payload(), "crawl_job_id");
   if (crawl.empty())
     return Failed{"PROCESS_IMAGE_PAIR needs payload.crawl_job_id (pairing by page_urls alone is not supported)", false};
   auto rules = RulesOf(context.payload());
@@ -233,7 +224,7 @@ JobOutcome PairJob::Run(JobContext& context) {
 }
 
 JobOutcome ValidateJob::Run(JobContext& context) {
-  const std::string crawl = CrawlJobId(context.payload());
+  const std::string crawl = StringOr(context.payload(), "crawl_job_id");
   auto rules = RulesOf(context.payload());
   if (!rules) return Failed{rules.error().message, false};
   auto images = LoadCrawlImages(store_, crawl);

@@ -8,6 +8,7 @@
 #include "events/base/sha256.hpp"
 #include "events/base/uuid.hpp"
 #include "events/catalog/codec.hpp"
+#include "workers/jobs/job_payload.hpp"
 #include "workers/pairing/pair_candidates.hpp"
 
 namespace furrsight::workers {
@@ -28,23 +29,6 @@ base::Result<std::int64_t> Number(const base::Config& c, std::string_view key) {
   } catch (const std::exception&) {
   }
   return Fail(ErrorCode::kInvalidArgument, fmt::format("{} must be a whole number ≥ 0, not '{}'", key, text));
-}
-
-std::vector<std::string> Strings(const boost::json::object& p, std::string_view key) {
-  std::vector<std::string> out;
-  if (const auto* v = p.if_contains(key); v != nullptr && v->is_array())
-    for (const auto& item : v->as_array())
-      if (item.is_string()) out.emplace_back(item.as_string());
-  return out;
-}
-
-int IntOr(const boost::json::object& p, std::string_view key, int fallback) {
-  const auto* v = p.if_contains(key);
-  if (v == nullptr) return fallback;
-  if (v->is_int64()) return static_cast<int>(v->as_int64());
-  if (v->is_uint64()) return static_cast<int>(v->as_uint64());
-  if (v->is_double()) return static_cast<int>(v->as_double());
-  return fallback;
 }
 
 // Stores and records what the crawl finds; remembers it for the candidates.
@@ -140,9 +124,8 @@ class RecordingSink final : public CrawlSink {
  private:
   base::Result<void> Record(const std::string& stream, const google::protobuf::Message& payload,
                             const std::string& what, events::ExpectedVersion expected) {
-    const auto& c = context_.command_context();
     auto event = events::MakeEventFromMessage(
-        stream, payload, {c.actor, c.correlation_id, c.causation_id, c.source},
+        stream, payload, MetadataOf(context_),
         base::UuidFromName(kEventIds, fmt::format("{}/{}", context_.job_id(), what)));
     auto r = store_.Append(stream, expected, std::span(&event, 1));
     if (!r) return std::unexpected(r.error());
@@ -199,9 +182,9 @@ JobOutcome ScrapeJob::Run(JobContext& context) {
   CrawlRequest request;
   request.urls = Strings(p, "urls");
   request.queries = Strings(p, "queries");
-  request.max_depth = IntOr(p, "max_depth", request.max_depth);
-  request.max_pages = IntOr(p, "max_pages", request.max_pages);
-  request.max_images = IntOr(p, "max_images", request.max_images);
+  request.max_depth = static_cast<int>(IntOr(p, "max_depth", request.max_depth));
+  request.max_pages = static_cast<int>(IntOr(p, "max_pages", request.max_pages));
+  request.max_images = static_cast<int>(IntOr(p, "max_images", request.max_images));
 
   CurlFetcher fetcher(settings_.fetcher);
   std::optional<SearxngSearchProvider> search;
