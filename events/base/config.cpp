@@ -121,6 +121,15 @@ Config Config::WithOverrides(const std::map<std::string, std::string>& values) {
   return config;
 }
 
+Config Config::Overridden(const std::map<std::string, std::string>& values) const {
+  Config config = *this;
+  for (const auto& [k, v] : values) {
+    if (FindSetting(k) == nullptr) throw std::logic_error("Config::Overridden: unknown setting " + k);
+    config.values_[k] = {v, "flag"};
+  }
+  return config;
+}
+
 Result<Config> Config::Load(const std::optional<std::filesystem::path>& file,
                             const std::map<std::string, std::string>& flags, const EnvLookup& env) {
   Config config = WithOverrides({});

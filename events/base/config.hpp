@@ -52,6 +52,8 @@ class Config {
 
   // A config with only defaults and the given overrides (tests).
   static Config WithOverrides(const std::map<std::string, std::string>& values);
+  // This config with some values replaced (e.g. the embedded stack's URLs).
+  Config Overridden(const std::map<std::string, std::string>& values) const;
 
   const std::string& Get(std::string_view key) const;  // key must be declared
   int GetInt(std::string_view key) const;              // a positive_integer setting

@@ -101,9 +101,8 @@ int RunDev(Invocation& inv) {
       (data_dir / "env").string());
 
   // The read models and the audit seal, caught up once.
-  auto config = base::Config::WithOverrides({{"database_url", s.ServiceUrl()},
-                                             {"admin_database_url", s.AdminUrl()},
-                                             {"redis_url", s.redis().Url()}});
+  auto config = inv.config.Overridden(
+      {{"database_url", s.ServiceUrl()}, {"admin_database_url", s.AdminUrl()}, {"redis_url", s.redis().Url()}});
   StoreContext ctx(config);
   auto catch_up = [&]() -> base::Result<void> {
     for (const auto& p : projections::AllProjections()) {

@@ -57,10 +57,22 @@ base::Result<void> Ensure(events::EventStore& store, const std::string& stream, 
   return {};
 }
 
-long long Scalar(const std::string& url, const std::string& sql) {
+long long Scalar(const std::string& url, const std::string& sql, const std::string& param = {}) {
   pqxx::connection conn(url);
   pqxx::nontransaction tx(conn);
-  auto r = tx.exec(sql);
+  auto r = param.empty() ? tx.exec(sql) : tx.exec_params(sql, param);
+  return r.empty() || r[0][0].is_null() ? 0 : r[0][0].as<long long>();
+}
+
+// A counter from a completed job's result.
+inline constexpr std::string_view kResultCounter = R"~(
+SELECT (payload->'result'->>$2)::bigint FROM events
+WHERE stream_id = 'job-' || $1 AND event_type = 'JobCompleted' ORDER BY stream_version DESC LIMIT 1)~";
+
+long long ResultCounter(const std::string& url, const std::string& job_id, const std::string& key) {
+  pqxx::connection conn(url);
+  pqxx::nontransaction tx(conn);
+  auto r = tx.exec_params(std::string(kResultCounter), job_id, key);
   return r.empty() || r[0][0].is_null() ? 0 : r[0][0].as<long long>();
 }
 
@@ -74,9 +86,16 @@ base::Result<std::unique_ptr<DevMainJob>> DevMainJob::Start(const base::Config& 
   const std::vector<std::string> settings = {"--database-url",  config.Get("database_url"),
                                              "--redis-url",     config.Get("redis_url"),
                                              "--log-level",     "warn"};
+  // The model endpoint goes to the worker through its environment (the API key stays off command lines).
+  std::map<std::string, std::string> inference_env;
+  for (const char* key : {"inference_base_url", "inference_model", "inference_api_key", "inference_max_in_flight",
+                          "inference_timeout_ms", "inference_max_attempts", "inference_image_max_side"})
+    inference_env[base::EnvName(key)] = config.Get(key);
   auto spawn = [&](std::vector<std::string> argv, const std::string& log, bool with_settings) -> base::Result<void> {
     if (with_settings) argv.insert(argv.end(), settings.begin(), settings.end());
-    auto child = ChildProcess::Spawn({.argv = std::move(argv), .output_file = data_dir / "logs" / (log + ".log")});
+    auto child = ChildProcess::Spawn({.argv = std::move(argv),
+                                      .output_file = data_dir / "logs" / (log + ".log"),
+                                      .extra_env = with_settings ? inference_env : std::map<std::string, std::string>{}});
     if (!child) return std::unexpected(child.error());
     job->processes_.push_back(std::move(*child));
     return {};
@@ -91,7 +110,13 @@ base::Result<std::unique_ptr<DevMainJob>> DevMainJob::Start(const base::Config& 
   job->site_url_ = *url;
   if (auto ok = spawn({(BinDir() / "furrsight").string(), "scheduler"}, "scheduler", true); !ok)
     return std::unexpected(ok.error());
-  if (auto ok = spawn({(BinDir() / "furrsight-worker").string(), "--kinds", "scrape,validate,pair", "--name",
+  // The read models follow the log while the main job runs (inference picks its pairs from grooming_pairs).
+  if (auto ok = spawn({(BinDir() / "furrsight").string(), "projections", "run", "--admin-database-url",
+                       config.Get("admin_database_url")},
+                      "projector", true);
+      !ok)
+    return std::unexpected(ok.error());
+  if (auto ok = spawn({(BinDir() / "furrsight-worker").string(), "--kinds", "scrape,validate,pair,inference", "--name",
                        "dev-worker", "--slots", "2", "--scrape-address-allowlist", "loopback",
                        "--scrape-min-host-delay-ms", "0", "--scrape-max-per-host", "8", "--blob-dir",
                        (data_dir / "blobs").string()},
@@ -127,11 +152,11 @@ base::Result<void> DevMainJob::RunOnce(events::EventStore& store) {
   fmt::print("\nmain job: scraping the sample site {} (job {})\n", site_url_, submitted->job_id);
 
   std::string last_line;
-  for (const auto& [id, what] : {std::pair{submitted->job_id, "scrape"}, std::pair{pairing, "pairing"}}) {
+  auto wait_for = [&](const std::string& id, std::string_view what) -> base::Result<void> {
     for (;;) {
       auto state = service.Load(id);
       if (!state) return std::unexpected(state.error());
-      if (state->status == jobs::JobStatus::kCompleted) break;
+      if (state->status == jobs::JobStatus::kCompleted) return {};
       if (jobs::IsTerminal(state->status))
         return Fail(ErrorCode::kInternal, fmt::format("the {} job {} ended {}: {} (see {})", what, id,
                                                      jobs::StatusName(state->status), state->last_error,
@@ -140,14 +165,45 @@ base::Result<void> DevMainJob::RunOnce(events::EventStore& store) {
         return Fail(ErrorCode::kUnavailable, fmt::format("the {} job did not finish within {} s (see {})", what,
                                                         kJobLimit.count(), (data_dir_ / "logs").string()));
       const std::string line = fmt::format(
-          "  {:<8} {:<12} {} pages, {} images, {} pairs so far", what, jobs::StatusName(state->status),
+          "  {:<9} {:<12} {} pages, {} images, {} pairs, {} analysed so far", what, jobs::StatusName(state->status),
           Scalar(config_->Get("admin_database_url"), "SELECT count(*) FROM events WHERE event_type = 'PageCaptured'"),
           Scalar(config_->Get("admin_database_url"), "SELECT count(*) FROM events WHERE event_type = 'ImageDownloaded'"),
-          Scalar(config_->Get("admin_database_url"), "SELECT count(*) FROM events WHERE event_type = 'PairProposed'"));
+          Scalar(config_->Get("admin_database_url"), "SELECT count(*) FROM events WHERE event_type = 'PairProposed'"),
+          Scalar(config_->Get("admin_database_url"), "SELECT count(*) FROM events WHERE event_type = 'PairAnalyzed'"));
       if (line != last_line) fmt::print("{}\n", line);
       last_line = line;
       std::this_thread::sleep_for(500ms);
     }
+  };
+  if (auto ok = wait_for(submitted->job_id, "scrape"); !ok) return ok;
+  if (auto ok = wait_for(pairing, "pairing"); !ok) return ok;
+
+  // The vision model, when one is configured: every unverified pair not yet analysed by it.
+  std::string inference_line;
+  const std::string endpoint = config_->Get("inference_base_url");
+  if (endpoint.empty()) {
+    inference_line =
+        "no model endpoint configured, so pairs are not analysed. Point FurrSight at a vLLM server and run again:\n"
+        "                   FURRSIGHT_INFERENCE_BASE_URL=http://<gpu-host>:8000/v1 scripts/demo   (docs/inference.md)";
+  } else {
+    // The pairs must be in the read model the job selects from.
+    const std::string admin = config_->Get("admin_database_url");
+    while (Scalar(admin, "SELECT count(*) FROM grooming_pairs") <
+           Scalar(admin, "SELECT count(*) FROM events WHERE event_type = 'PairProposed'")) {
+      if (std::chrono::steady_clock::now() - started > kJobLimit)
+        return Fail(ErrorCode::kUnavailable, fmt::format("the read model grooming_pairs did not catch up (see {})",
+                                                        (data_dir_ / "logs" / "projector.log").string()));
+      std::this_thread::sleep_for(200ms);
+    }
+    auto batch = service.Submit({.job_type = "BATCH_INFERENCE", .payload = {}, .project_id = project},
+                                {"system:dev", causation, causation, "dev", NowUs()});
+    if (!batch) return std::unexpected(batch.error());
+    fmt::print("main job: analysing the pairs with {} at {} (job {})\n", config_->Get("inference_model"), endpoint,
+               batch->job_id);
+    if (auto ok = wait_for(batch->job_id, "inference"); !ok) return ok;
+    inference_line = fmt::format("{} pairs analysed ok, {} failed (furrsight jobs show {})",
+                                 ResultCounter(admin, batch->job_id, "analysed_ok"),
+                                 ResultCounter(admin, batch->job_id, "analysis_failed"), batch->job_id);
   }
   const std::string admin = config_->Get("admin_database_url");
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -156,7 +212,7 @@ base::Result<void> DevMainJob::RunOnce(events::EventStore& store) {
       "  pages captured   {}\n"
       "  images stored    {} ({} valid, {} rejected)\n"
       "  pairs proposed   {} (all time; scraping again adds none)\n"
-      "  inference        no model endpoint configured: pairs are not analysed yet (docs/inference.md, when it lands)\n"
+      "  inference        {}\n"
       "  look next        furrsight jobs show {}   # what the pairing did\n"
       "                   furrsight events tail --category pair   # the proposed pairs\n"
       "                   logs in {}\n",
@@ -164,7 +220,7 @@ base::Result<void> DevMainJob::RunOnce(events::EventStore& store) {
       Scalar(admin, "SELECT count(*) FROM events WHERE event_type = 'ImageDownloaded'"),
       Scalar(admin, "SELECT count(*) FROM events WHERE event_type = 'ImageValidated'"),
       Scalar(admin, "SELECT count(*) FROM events WHERE event_type = 'ImageRejected'"),
-      Scalar(admin, "SELECT count(*) FROM events WHERE event_type = 'PairProposed'"), pairing,
+      Scalar(admin, "SELECT count(*) FROM events WHERE event_type = 'PairProposed'"), inference_line, pairing,
       (data_dir_ / "logs").string());
   return {};
 }

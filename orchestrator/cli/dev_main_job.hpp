@@ -1,7 +1,8 @@
 // The main job of `furrsight dev`: the processes that do the work (a sample
-// grooming site on loopback, the scheduler, a worker for scrape, validate
-// and pair), one crawl of the sample site, the pairing it starts, and a
-// summary of what came out. The processes are children: they stop with dev
+// grooming site on loopback, the scheduler, the projectors, a worker for
+// scrape, validate, pair and inference), one crawl of the sample site, the
+// pairing it starts, the vision model's analysis of the pairs when an
+// endpoint is configured (inference_base_url), and a summary of what came out. The processes are children: they stop with dev
 // (and, by the parent-death signal, even if dev is killed).
 #pragma once
 

@@ -1,7 +1,9 @@
 // `furrsight dev --once`, the README's first command after the build: its own
 // PostgreSQL and Redis under a data directory, the sample site, a scheduler
 // and a worker; the main job (scrape, validate, pair) and its summary. Run
-// twice on the same directory, the second run adds no image and no pair.
+// twice on the same directory, the second run adds no image and no pair; it
+// is given a model endpoint (the chat-completions stand-in) and analyses
+// every pair.
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -9,17 +11,20 @@
 #include <gtest/gtest.h>
 
 #include "orchestrator/embedded/child_process.hpp"
+#include "tests/support/chat_stand_in.hpp"
 
 namespace furrsight::orchestrator {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::pair<int, std::string> Dev(const fs::path& data_dir, const fs::path& out) {
+std::pair<int, std::string> Dev(const fs::path& data_dir, const fs::path& out,
+                                std::map<std::string, std::string> env = {}) {
   fs::remove(out);
   auto child = ChildProcess::Spawn({.argv = {std::string(FURRSIGHT_BIN_DIR) + "/furrsight", "dev", "--once",
                                              "--data-dir", data_dir.string(), "--log-level", "warn"},
-                                    .output_file = out});
+                                    .output_file = out,
+                                    .extra_env = std::move(env)});
   EXPECT_TRUE(child.has_value());
   const int code = child->Wait(std::chrono::minutes(10)).value_or(-1);
   std::ifstream in(out);
@@ -45,10 +50,17 @@ TEST(Dev, OnceRunsTheMainJobAndARerunAddsNothing) {
   EXPECT_GT(pairs, 40) << out;
   EXPECT_NE(out.find("no model endpoint configured"), std::string::npos) << "says how inference would run";
 
-  auto [again, again_out] = Dev(dir, dir.string() + ".out2");
+  testing::ChatStandIn model;
+  auto [again, again_out] = Dev(dir, dir.string() + ".out2",
+                                {{"FURRSIGHT_INFERENCE_BASE_URL", model.BaseUrl()},
+                                 {"FURRSIGHT_INFERENCE_MODEL", model.model()}});
   ASSERT_EQ(again, 0) << again_out;
   EXPECT_EQ(Figure(again_out, "images stored"), images) << again_out;
   EXPECT_EQ(Figure(again_out, "pairs proposed"), pairs) << again_out;
+  EXPECT_EQ(Figure(again_out, "inference"), pairs) << again_out;  // "inference  N pairs analysed ok, 0 failed"
+  EXPECT_NE(again_out.find(", 0 failed"), std::string::npos) << again_out;
+  EXPECT_EQ(model.RequestCount(), pairs);
+  EXPECT_EQ(model.Violations(), std::vector<std::string>{});
   fs::remove_all(dir);
 }
 
