@@ -16,7 +16,7 @@
 
 #include "bench/bench_support.hpp"
 #include "tests/support/chat_stand_in.hpp"
-#include "workers/inference/base64.hpp"
+#include "events/base/base64.hpp"
 #include "workers/inference/pair_analysis.hpp"
 #include "workers/sample_site/synthetic_dogs.hpp"
 
@@ -62,7 +62,7 @@ int Main() {
   constexpr int kB64Rounds = 400;
   t0 = Clock::now();
   for (int i = 0; i < kB64Rounds; ++i)
-    sink += inference::Base64Encode(small_b->bytes).size() + inference::Base64Encode(small_a->bytes).size();
+    sink += base::Base64Encode(small_b->bytes).size() + base::Base64Encode(small_a->bytes).size();
   const double b64 = Seconds(Clock::now() - t0) / kB64Rounds;
   std::printf("overhead per pair request (decode 2x1600x1200, downscale to 1024, base64, JSON build+serialize, answer parse+validate): %.2f ms\n",
               full * 1e3);

@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-#include "workers/inference/base64.hpp"
+#include "events/base/base64.hpp"
 
 #include "events/base/text.hpp"
 
@@ -98,7 +98,7 @@ base::Result<std::string> ImageDataUrl(std::string_view image_bytes, const visio
   if (!decoded) return std::unexpected(decoded.error());
   auto small = vision::DownscaleForModel(decoded->pixels, downscale);
   if (!small) return std::unexpected(small.error());
-  return "data:" + std::string(vision::ContentType(small->format)) + ";base64," + Base64Encode(small->bytes);
+  return "data:" + std::string(vision::ContentType(small->format)) + ";base64," + base::Base64Encode(small->bytes);
 }
 
 base::Result<json::object> BuildPairRequest(const Prompt& prompt, const PairImages& images,

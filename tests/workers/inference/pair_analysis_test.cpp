@@ -4,7 +4,7 @@
 
 #include <boost/json/serialize.hpp>
 
-#include "workers/inference/base64.hpp"
+#include "events/base/base64.hpp"
 #include "workers/inference/json_schema.hpp"
 #include "workers/sample_site/synthetic_dogs.hpp"
 #include "workers/vision/image_header.hpp"
@@ -52,7 +52,7 @@ TEST(PairAnalysisTest, RequestCarriesBothImagesDownscaledInOneUserMessage) {
     const std::string_view url = parts[i].at("image_url").at("url").as_string();
     constexpr std::string_view kPrefix = "data:image/jpeg;base64,";
     ASSERT_TRUE(url.starts_with(kPrefix));
-    auto bytes = Base64Decode(url.substr(kPrefix.size()));
+    auto bytes = base::Base64Decode(url.substr(kPrefix.size()));
     ASSERT_TRUE(bytes);
     auto header = vision::SniffImageHeader(*bytes);
     ASSERT_TRUE(header);
