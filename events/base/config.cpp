@@ -67,6 +67,13 @@ constexpr SettingSpec kSettings[] = {
     {"inference_timeout_ms", "120000", "per HTTP attempt to the model server", true},
     {"inference_max_attempts", "4", "HTTP attempts per model call (retries on 429, 5xx, connection errors)", true},
     {"inference_image_max_side", "1024", "images are downscaled to at most this many pixels on their longer side", true},
+    // Authentication (docs/auth.md).
+    {"oidc_issuer", "",
+     "the identity provider's issuer URL (the JWTs' iss); empty: bearer tokens are refused, API keys still work"},
+    {"oidc_discovery_url", "", "its discovery document; empty: <oidc_issuer>/.well-known/openid-configuration"},
+    {"oidc_audience", "", "the aud a token must carry (required when oidc_issuer is set)"},
+    {"oidc_roles_claim", "roles", "the claim holding a user's roles, a dotted path (realm_access.roles for Keycloak)"},
+    {"oidc_leeway_seconds", "60", "clock skew allowed when checking exp and nbf (0 or more)"},
 };
 
 std::string Trim(std::string_view s) {
@@ -169,6 +176,14 @@ Result<Config> Config::Load(const std::optional<std::filesystem::path>& file,
       return Fail(ErrorCode::kInvalidArgument, fmt::format("unknown setting {}", FlagName(k)));
     config.values_[k] = {v, "flag"};
   }
+  if (!config.values_.at("oidc_issuer").text.empty() && config.values_.at("oidc_audience").text.empty())
+    return Fail(ErrorCode::kInvalidArgument,
+                "oidc_audience is required when oidc_issuer is set (the aud your identity provider puts in "
+                "tokens for FurrSight, e.g. --oidc-audience furrsight-api)");
+  if (const std::string& leeway = config.values_.at("oidc_leeway_seconds").text;
+      leeway.empty() || leeway.size() > 6 || !std::all_of(leeway.begin(), leeway.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return Fail(ErrorCode::kInvalidArgument,
+                fmt::format("oidc_leeway_seconds must be a whole number of seconds (0 or more), not '{}'", leeway));
   for (const auto& s : kSettings) {
     if (!s.positive_integer) continue;
     const Value& v = config.values_.at(std::string(s.key));

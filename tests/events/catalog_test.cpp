@@ -164,6 +164,45 @@ TEST(EventCatalog, FixtureValuesSurviveDecoding) {
   EXPECT_EQ(issued.role(), "viewer");
 }
 
+// Fields added to ApiKeyIssued / ApiKeyRevoked / UserSeen for authentication
+// (docs/auth.md): new events carry them, the released fixture lines lack them
+// and still decode (to defaults).
+TEST(EventCatalog, AuthenticationFieldsRoundTripAndOldEventsDecodeWithoutThem) {
+  v1::ApiKeyIssued issued;
+  issued.set_key_id("3f2a9c0d1e4b5a6f");
+  issued.set_prefix("fs_3f2a9c0d1e4b5a6f_");
+  issued.set_key_hash(std::string(64, 'a'));
+  issued.set_name("nightly export");
+  issued.add_roles("researcher");
+  issued.add_roles("auditor");
+  issued.set_actor("cli:dana");
+  auto json = EncodePayload(issued);
+  ASSERT_TRUE(json.has_value());
+  EXPECT_NE(json->find(R"("roles":["researcher","auditor"])"), std::string::npos) << *json;
+  EXPECT_NE(json->find(R"("key_id":"3f2a9c0d1e4b5a6f")"), std::string::npos) << *json;
+  auto back = DecodePayload("ApiKeyIssued", *json);
+  ASSERT_TRUE(back.has_value());
+  EXPECT_TRUE(MessageDifferencer::Equals(issued, **back));
+
+  v1::ApiKeyRevoked revoked;
+  revoked.set_key_id("3f2a9c0d1e4b5a6f");
+  revoked.set_actor("cli:dana");
+  revoked.set_reason("leaked");
+  auto revoked_json = EncodePayload(revoked);
+  ASSERT_TRUE(revoked_json.has_value());
+  EXPECT_EQ(*revoked_json, R"({"reason":"leaked","key_id":"3f2a9c0d1e4b5a6f","actor":"cli:dana"})");
+
+  auto old_issued = DecodeFixture<v1::ApiKeyIssued>();
+  EXPECT_EQ(old_issued.roles_size(), 0);
+  EXPECT_EQ(old_issued.key_id(), "");
+  auto old_revoked = DecodeFixture<v1::ApiKeyRevoked>();
+  EXPECT_EQ(old_revoked.reason(), "rotated");
+  EXPECT_EQ(old_revoked.actor(), "");
+  auto old_seen = DecodeFixture<v1::UserSeen>();
+  EXPECT_EQ(old_seen.roles_size(), 0);
+  EXPECT_EQ(old_seen.role(), "curator");
+}
+
 TEST(EventCatalog, EncodeThenDecodeRoundTripsEveryFixture) {
   for (const FixtureLine& line : LoadFixture()) {
     auto original = DecodePayload(line.type, line.payload_json);
