@@ -27,6 +27,9 @@ int RunJobsList(Invocation& inv);
 int RunJobsCancel(Invocation& inv);
 int RunJobsRetry(Invocation& inv);
 int RunScheduler(Invocation& inv);
+int RunApiKeysIssue(Invocation& inv);
+int RunApiKeysRevoke(Invocation& inv);
+int RunApiKeysList(Invocation& inv);
 
 // Prints "furrsight: <message>" to stderr and returns kExitFailure.
 int ReportError(const base::Error& error);

@@ -96,6 +96,23 @@ CREATE TABLE pair_service_link (
   grooming_service_id integer REFERENCES grooming_services (id),
   PRIMARY KEY (grooming_pair_id, grooming_service_id)
 );
+
+-- version 3: API keys (docs/auth.md); only the SHA-256 of each secret
+CREATE TABLE api_keys (
+  key_id        text PRIMARY KEY,
+  prefix        text NOT NULL,
+  name          text NOT NULL,
+  key_hash      text NOT NULL,
+  roles         text[] NOT NULL DEFAULT '{}',
+  user_id       text,
+  issued_by     text,
+  issued_at     timestamptz NOT NULL,
+  revoked_at    timestamptz,
+  revoked_by    text,
+  revoke_reason text,
+  version       bigint NOT NULL,
+  updated_at    timestamptz NOT NULL
+);
 )~";
 
 // Every handler takes: $1 stream id's uuid/slug part, $2 payload (jsonb),
@@ -232,6 +249,20 @@ INSERT INTO pair_service_link (grooming_pair_id, grooming_service_id)
 SELECT p.id, s.id FROM pair p JOIN grooming_services s
   ON s.slug IN (SELECT jsonb_array_elements_text(coalesce($2::jsonb->'service_slugs', '[]')))
 ON CONFLICT DO NOTHING)~"},
+    // --- API keys: events written before roles/prefix existed carry one role and no prefix ---
+    {"ApiKeyIssued", R"~(
+INSERT INTO api_keys (key_id, prefix, name, key_hash, roles, user_id, issued_by, issued_at, version, updated_at)
+VALUES ($1, coalesce(nullif($2::jsonb->>'prefix', ''), 'fs_' || $1 || '_'), coalesce($2::jsonb->>'name', ''),
+        coalesce($2::jsonb->>'key_hash', ''),
+        CASE WHEN jsonb_typeof($2::jsonb->'roles') = 'array'
+             THEN ARRAY(SELECT jsonb_array_elements_text($2::jsonb->'roles'))
+             ELSE array_remove(ARRAY[nullif($2::jsonb->>'role', '')], NULL) END,
+        nullif($2::jsonb->>'user_id', ''), nullif($2::jsonb->>'actor', ''), $4::timestamptz, $3, $4::timestamptz)
+ON CONFLICT (key_id) DO NOTHING)~"},
+    {"ApiKeyRevoked", R"~(
+UPDATE api_keys SET revoked_at = coalesce(revoked_at, $4::timestamptz), revoked_by = nullif($2::jsonb->>'actor', ''),
+  revoke_reason = nullif($2::jsonb->>'reason', ''), version = $3, updated_at = $4::timestamptz
+WHERE key_id = $1)~"},
 };
 
 // Prefixes a handler with a CTE that gives the four parameters their types.
@@ -266,10 +297,10 @@ const std::map<std::string, std::vector<std::string>, std::less<>>& StatementsBy
 
 }  // namespace
 
-events::ReadFilter FurrSightProjection::filter() const { return {{"job", "breed", "service", "pair"}, {}}; }
+events::ReadFilter FurrSightProjection::filter() const { return {{"job", "breed", "service", "pair", "apikey"}, {}}; }
 
 std::vector<std::string> FurrSightProjection::tables() const {
-  return {"jobs", "dog_breeds", "grooming_services", "grooming_pairs", "pair_service_link"};
+  return {"jobs", "dog_breeds", "grooming_services", "grooming_pairs", "pair_service_link", "api_keys"};
 }
 
 std::string FurrSightProjection::schema_sql() const { return std::string(kSchema); }

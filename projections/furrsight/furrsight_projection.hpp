@@ -11,7 +11,7 @@ namespace furrsight::projections {
 class FurrSightProjection final : public Projection {
  public:
   std::string_view name() const override { return "furrsight"; }
-  int version() const override { return 2; }  // 2: timeouts, attempt start, child counters
+  int version() const override { return 3; }  // 2: timeouts, attempt start, child counters; 3: api_keys
   events::ReadFilter filter() const override;
   std::vector<std::string> tables() const override;
   std::string schema_sql() const override;

@@ -196,10 +196,24 @@ class PixCrawlerLives {
                        id.substr(0, 8), emails_[id], Pick(1000), id.substr(0, 8), roles[Pick(4)]),
            "user:" + id);
     if (Pick(3) == 0) {
-      const std::string key = "apikey-" + Id();
-      w_.Add(key, "ApiKeyIssued",
-             fmt::format(R"({{"name":"nightly","role":"viewer","key_hash":"{}","user_id":"{}"}})", Sha(), id), "user:" + id);
-      if (Pick(2) == 0) w_.Add(key, "ApiKeyRevoked", R"({"reason":"rotated"})", "user:" + id);
+      const std::string uuid = Id();
+      if (uuid[0] < '8') {  // as released first: one role, no key id or prefix in the payload
+        const std::string key = "apikey-" + uuid;
+        w_.Add(key, "ApiKeyIssued",
+               fmt::format(R"({{"name":"nightly","role":"viewer","key_hash":"{}","user_id":"{}"}})", Sha(), id), "user:" + id);
+        if (Pick(2) == 0) w_.Add(key, "ApiKeyRevoked", R"({"reason":"rotated"})", "user:" + id);
+      } else {  // as `furrsight apikeys issue/revoke` writes them (orchestrator/api/auth/api_key_service.cpp)
+        std::string key_id = uuid.substr(0, 8) + uuid.substr(9, 4) + uuid.substr(14, 4);
+        const std::string key = "apikey-" + key_id;
+        w_.Add(key, "ApiKeyIssued",
+               fmt::format(R"({{"key_id":"{0}","prefix":"fs_{0}_","key_hash":"{1}","name":"export bot","roles":["researcher","auditor"],)"
+                           R"("user_id":"{2}","actor":"user:{2}"}})",
+                           key_id, Sha(), id),
+               "user:" + id);
+        if (Pick(2) == 0)
+          w_.Add(key, "ApiKeyRevoked", fmt::format(R"({{"key_id":"{}","actor":"user:{}","reason":"leaked"}})", key_id, id),
+                 "user:" + id);
+      }
     }
   }
 
