@@ -1,6 +1,9 @@
 #include "orchestrator/api/auth/api_key_directory.hpp"
 
+#include <fmt/format.h>
 #include <pqxx/pqxx>
+
+#include "events/base/text.hpp"
 
 #include "events/store/pg_pool.hpp"
 
@@ -44,10 +47,11 @@ ApiKeyRecord FromRow(const pqxx::row& r) {
   return k;
 }
 
-base::Error NoReadModel() {
+base::Error NoReadModel(const pqxx::undefined_table& e) {
   return {base::ErrorCode::kUnavailable,
-          "the api_keys read model does not exist yet (it comes with version 3 of the furrsight projection): "
-          "run 'furrsight projections rebuild furrsight'",
+          fmt::format("the api_keys read model does not exist yet (it comes with version 3 of the furrsight "
+                      "projection): run 'furrsight projections rebuild furrsight' ({})",
+                      base::Trim(e.what())),
           std::nullopt};
 }
 
@@ -60,8 +64,8 @@ base::Result<std::optional<ApiKeyRecord>> PgApiKeyDirectory::Find(std::string_vi
       auto rows = tx.exec_params(kFindApiKey, std::string(key_id));
       if (rows.empty()) return std::optional<ApiKeyRecord>();
       return std::optional<ApiKeyRecord>(FromRow(rows[0]));
-    } catch (const pqxx::undefined_table&) {
-      return std::unexpected(NoReadModel());
+    } catch (const pqxx::undefined_table& e) {
+      return std::unexpected(NoReadModel(e));
     }
   });
 }
@@ -73,8 +77,8 @@ base::Result<std::vector<ApiKeyRecord>> PgApiKeyDirectory::List() {
       std::vector<ApiKeyRecord> out;
       for (const auto& row : tx.exec(kListApiKeys)) out.push_back(FromRow(row));
       return out;
-    } catch (const pqxx::undefined_table&) {
-      return std::unexpected(NoReadModel());
+    } catch (const pqxx::undefined_table& e) {
+      return std::unexpected(NoReadModel(e));
     }
   });
 }

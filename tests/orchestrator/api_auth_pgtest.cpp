@@ -1,0 +1,204 @@
+// API keys and users seen against the real PostgreSQL: issue -> authenticate
+// -> revoke -> refused once the directory cache's TTL has passed; only the
+// hash of a secret is ever stored; the apikeys CLI through the real binary;
+// UserSeen throttled and landing in PixCrawler's profiles.
+#include <filesystem>
+#include <fstream>
+#include <regex>
+
+#include <gtest/gtest.h>
+#include <pqxx/pqxx>
+
+#include "events/base/sha256.hpp"
+#include "orchestrator/api/auth/api_key.hpp"
+#include "orchestrator/api/auth/api_key_directory.hpp"
+#include "orchestrator/api/auth/api_key_service.hpp"
+#include "orchestrator/api/auth/authenticator.hpp"
+#include "orchestrator/api/auth/user_seen_recorder.hpp"
+#include "orchestrator/embedded/child_process.hpp"
+#include "projections/furrsight/furrsight_projection.hpp"
+#include "projections/pixcrawler/pixcrawler_projection.hpp"
+#include "projections/projector.hpp"
+#include "tests/support/projection_fixture.hpp"
+
+namespace furrsight::api::auth {
+namespace {
+
+using std::chrono::seconds;
+
+class ApiAuthPgTest : public testing::ProjectionTest {
+ protected:
+  std::string Label() const override { return "api_auth"; }
+
+  void CatchUp(const projections::Projection& projection) {
+    WaitReadable();
+    const projections::Generation live = Live(projection);
+    projections::Projector projector(db_->AdminUrl(), *store_, nullptr, projection);
+    auto applied = projector.CatchUp(live.generation);
+    ASSERT_TRUE(applied.has_value()) << applied.error().message;
+  }
+
+  long long Count(const std::string& sql) { return Query(sql, true)[0][0].as<long long>(); }
+
+  // Runs `furrsight <words>` against this database; exit code and output.
+  std::pair<int, std::string> Cli(const std::vector<std::string>& words) {
+    auto out = std::filesystem::temp_directory_path() / ("furrsight_apikeys_cli_" + db_->name());
+    std::filesystem::remove(out);
+    std::vector<std::string> argv = {std::string(FURRSIGHT_BIN_DIR) + "/furrsight"};
+    argv.insert(argv.end(), words.begin(), words.end());
+    for (const std::string& flag : std::vector<std::string>{"--database-url", db_->ServiceUrl(), "--redis-url",
+                                                            db_->RedisUrl(), "--log-level", "warn"})
+      argv.push_back(flag);
+    auto child = orchestrator::ChildProcess::Spawn({.argv = argv, .output_file = out});
+    EXPECT_TRUE(child.has_value());
+    int code = child->Wait().value_or(-1);
+    std::ifstream in(out);
+    return {code, std::string(std::istreambuf_iterator<char>(in), {})};
+  }
+
+  // The secret must be nowhere: not in any event, not in any read-model row.
+  void ExpectStoredNowhere(const std::string& secret) {
+    pqxx::connection conn(db_->AdminUrl());
+    pqxx::read_transaction tx(conn);
+    EXPECT_EQ(tx.exec_params("SELECT count(*) FROM events WHERE strpos(payload::text, $1) > 0 OR strpos(metadata::text, $1) > 0",
+                             secret)[0][0].as<long long>(), 0);
+    EXPECT_EQ(tx.exec_params("SELECT count(*) FROM api_keys k WHERE strpos(row_to_json(k)::text, $1) > 0", secret)[0][0]
+                  .as<long long>(), 0);
+  }
+
+  projections::FurrSightProjection furrsight_;
+  projections::PixCrawlerProjection pixcrawler_;
+  const events::EventMetadata admin_{"user:00000000-0000-4000-8000-00000000ad01", "corr-1", "cmd-1", "test"};
+};
+
+TEST_F(ApiAuthPgTest, IssuedKeyAuthenticatesUntilRevokedThenIsRefusedAfterTheCacheTtl) {
+  ApiKeyService service(*store_);
+  auto issued = service.Issue({"nightly export", {"auditor", "researcher"}, ""}, admin_);
+  ASSERT_TRUE(issued.has_value()) << issued.error().message;
+  EXPECT_EQ(issued->roles, (std::vector<std::string>{"researcher", "auditor"}));
+  CatchUp(furrsight_);
+
+  PgApiKeyDirectory pg(*pool_);
+  auto now = std::chrono::steady_clock::now();
+  CachingApiKeyDirectory cache(pg, {.ttl = seconds(5), .miss_ttl = seconds(1), .clock = [&] { return now; }});
+  Authenticator auth(AuthSettings{}, nullptr, &cache, nullptr);
+
+  auto p = auth.Authenticate("", issued->key);
+  ASSERT_TRUE(p.has_value()) << p.error().message;
+  EXPECT_EQ(p->subject, issued->key_id);
+  EXPECT_EQ(p->roles, (std::vector<std::string>{"researcher", "auditor"}));
+  EXPECT_EQ(p->actor, "apikey:" + issued->key_id);
+
+  ASSERT_TRUE(service.Revoke(issued->key_id, "leaked in a CI log", admin_).has_value());
+  CatchUp(furrsight_);
+  EXPECT_TRUE(auth.Authenticate("", issued->key).has_value()) << "still cached: a revoke takes up to the TTL";
+  now += seconds(5);
+  auto refused = auth.Authenticate("", issued->key);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, base::ErrorCode::kInvalidArgument);
+  EXPECT_NE(refused.error().message.find("was revoked"), std::string::npos) << refused.error().message;
+
+  auto row = Query("SELECT name, array_to_string(roles, ','), issued_by, revoked_by, revoke_reason, key_hash, prefix "
+                   "FROM api_keys WHERE key_id = '" + issued->key_id + "'");
+  ASSERT_EQ(row.size(), 1u);
+  EXPECT_EQ(row[0][0].as<std::string>(), "nightly export");
+  EXPECT_EQ(row[0][1].as<std::string>(), "researcher,auditor");
+  EXPECT_EQ(row[0][2].as<std::string>(), admin_.actor);
+  EXPECT_EQ(row[0][3].as<std::string>(), admin_.actor);
+  EXPECT_EQ(row[0][4].as<std::string>(), "leaked in a CI log");
+  const std::string secret = ParseApiKey(issued->key)->secret;
+  EXPECT_EQ(row[0][5].as<std::string>(), base::Sha256Hex(secret));
+  EXPECT_EQ(row[0][6].as<std::string>(), "fs_" + issued->key_id + "_");
+  ExpectStoredNowhere(secret);
+  ExpectStoredNowhere(issued->key);
+}
+
+TEST_F(ApiAuthPgTest, RevokeRefusesUnknownAndAlreadyRevokedKeys) {
+  ApiKeyService service(*store_);
+  auto issued = service.Issue({"bot", {"operator"}, ""}, admin_);
+  ASSERT_TRUE(issued.has_value());
+  ASSERT_TRUE(service.Revoke(issued->key_id, "", admin_).has_value());
+  auto again = service.Revoke(issued->key_id, "", admin_);
+  ASSERT_FALSE(again.has_value());
+  EXPECT_EQ(again.error().code, base::ErrorCode::kFailedPrecondition);
+  auto unknown = service.Revoke("0123456789abcdef", "", admin_);
+  ASSERT_FALSE(unknown.has_value());
+  EXPECT_EQ(unknown.error().code, base::ErrorCode::kNotFound);
+  EXPECT_EQ(service.Revoke("not-an-id", "", admin_).error().code, base::ErrorCode::kInvalidArgument);
+  EXPECT_EQ(service.Issue({"", {"admin"}, ""}, admin_).error().code, base::ErrorCode::kInvalidArgument);
+  EXPECT_EQ(service.Issue({"x", {"curator"}, ""}, admin_).error().code, base::ErrorCode::kInvalidArgument);
+}
+
+TEST_F(ApiAuthPgTest, AnUnknownKeyIdIsRefusedByThePgDirectory) {
+  CatchUp(furrsight_);
+  PgApiKeyDirectory pg(*pool_);
+  Authenticator auth(AuthSettings{}, nullptr, &pg, nullptr);
+  auto r = auth.Authenticate("ApiKey " + GenerateApiKey().key, "");
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, base::ErrorCode::kInvalidArgument) << r.error().message;
+  EXPECT_NE(r.error().message.find("unknown API key"), std::string::npos) << r.error().message;
+}
+
+TEST_F(ApiAuthPgTest, UsersSeenAreAppendedAtMostOncePerHourAndFillProfiles) {
+  auto now = std::chrono::steady_clock::now();
+  EventStoreUserSeenRecorder recorder(*store_, {.clock = [&] { return now; }});
+  const SeenUser dana{"https://idp.test/", "auth0|dana", "dana@furrsight.test", "Dana Okafor", "", {"researcher", "admin"}};
+  for (int i = 0; i < 5; ++i) recorder.Seen(dana);
+  EXPECT_EQ(recorder.appended(), 1);
+  now += seconds(3599);
+  recorder.Seen(dana);
+  EXPECT_EQ(recorder.appended(), 1);
+  now += seconds(1);
+  recorder.Seen(dana);
+  EXPECT_EQ(recorder.appended(), 2);
+  recorder.Seen({"https://idp.test/", "auth0|eli", "eli@furrsight.test", "", "", {}});
+  EXPECT_EQ(recorder.appended(), 3);
+
+  const std::string id = UserIdFor("https://idp.test/", "auth0|dana");
+  auto stream = store_->ReadStream("user-" + id);
+  ASSERT_TRUE(stream.has_value());
+  ASSERT_EQ(stream->size(), 2u);
+  EXPECT_NE(stream->front().metadata_json.find("user:" + id), std::string::npos);
+
+  CatchUp(pixcrawler_);
+  auto row = Query("SELECT email, full_name, role, subject, issuer FROM profiles WHERE id = '" + id + "'");
+  ASSERT_EQ(row.size(), 1u);
+  EXPECT_EQ(row[0][0].as<std::string>(), "dana@furrsight.test");
+  EXPECT_EQ(row[0][1].as<std::string>(), "Dana Okafor");
+  EXPECT_EQ(row[0][2].as<std::string>(), "admin");
+  EXPECT_EQ(row[0][3].as<std::string>(), "auth0|dana");
+  EXPECT_EQ(row[0][4].as<std::string>(), "https://idp.test/");
+}
+
+TEST_F(ApiAuthPgTest, CliIssuesListsAndRevokesKeys) {
+  Live(furrsight_);  // the views exist, as after `furrsight migrate` and a projector start
+  auto [code, out] = Cli({"apikeys", "issue", "--name", "ci bot", "--roles", "researcher,admin"});
+  ASSERT_EQ(code, 0) << out;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(out, m, std::regex("fs_([0-9a-f]{16})_([A-Za-z0-9_-]{43})"))) << out;
+  const std::string key = m[0], key_id = m[1], secret = m[2];
+  EXPECT_NE(out.find("curl -H 'X-API-Key: " + key + "'"), std::string::npos) << out;
+
+  CatchUp(furrsight_);
+  auto [list_code, list] = Cli({"apikeys", "list"});
+  ASSERT_EQ(list_code, 0) << list;
+  EXPECT_NE(list.find(key_id), std::string::npos) << list;
+  EXPECT_NE(list.find("researcher,admin"), std::string::npos) << list;
+  EXPECT_NE(list.find("active"), std::string::npos) << list;
+  EXPECT_EQ(list.find(secret), std::string::npos) << "list never shows a secret";
+
+  auto [revoke_code, revoke_out] = Cli({"apikeys", "revoke", key_id, "--reason", "rotated"});
+  ASSERT_EQ(revoke_code, 0) << revoke_out;
+  CatchUp(furrsight_);
+  auto [list2_code, list2] = Cli({"apikeys", "list"});
+  ASSERT_EQ(list2_code, 0) << list2;
+  EXPECT_NE(list2.find("revoked"), std::string::npos) << list2;
+
+  EXPECT_EQ(Cli({"apikeys", "revoke", key_id}).first, 1) << "already revoked";
+  EXPECT_EQ(Cli({"apikeys", "issue", "--name", "x", "--roles", "curator"}).first, 2);
+  EXPECT_EQ(Cli({"apikeys", "issue", "--roles", "admin"}).first, 2);
+  ExpectStoredNowhere(secret);
+}
+
+}  // namespace
+}  // namespace furrsight::api::auth
