@@ -136,6 +136,10 @@ class IdpStandIn {
     std::lock_guard lock(mu_);
     keys_.push_back(key.Jwk());
   }
+  void Withdraw(const std::string& kid) {
+    std::lock_guard lock(mu_);
+    std::erase_if(keys_, [&](const json::object& k) { return k.at("kid").as_string() == kid; });
+  }
   std::string DiscoveryUrl() const { return server_.Url("/realms/grooming/.well-known/openid-configuration"); }
   std::size_t JwksRequests() const { return server_.RequestCount("/jwks"); }
 
@@ -295,6 +299,18 @@ TEST_F(ApiAuthTest, UnknownKidRefetchesTheKeySetOnceThenAccepts) {
   steady_now_ += seconds(10);
   ExpectRefused(Bearer(Token(rotated, Claims(), "nope-x")), "unknown signing key nope-x");
   EXPECT_EQ(idp_.JwksRequests(), 3u) << "a miss after the interval fetches again";
+}
+
+TEST_F(ApiAuthTest, AKeyWithdrawnByTheProviderStopsWorkingAfterTheMaxAge) {
+  ASSERT_TRUE(Bearer(Token(ec_, Claims())).has_value());
+  idp_.Withdraw("ec-1");
+  steady_now_ += std::chrono::minutes(59);
+  EXPECT_TRUE(Bearer(Token(ec_, Claims())).has_value()) << "the cached set is still fresh";
+  EXPECT_EQ(idp_.JwksRequests(), 1u);
+  steady_now_ += std::chrono::minutes(1);
+  ExpectRefused(Bearer(Token(ec_, Claims())), "unknown signing key ec-1");
+  EXPECT_TRUE(Bearer(Token(rsa_, Claims())).has_value());
+  EXPECT_EQ(idp_.JwksRequests(), 2u);
 }
 
 TEST_F(ApiAuthTest, RefusesAlgNone) {

@@ -64,12 +64,12 @@ TEST(ParseAsOf, AcceptsPositionsAndIsoTimesAndRefusesTheRest) {
   EXPECT_FALSE(ParseAsOf("2026-11-22").has_value());
 }
 
-// Version 2 of the FurrSight model adds grooming_pairs.note_count: the
+// The next version of the FurrSight model adds grooming_pairs.note_count: the
 // documented schema-change procedure (docs/operations.md).
 class FurrSightV2 final : public Projection {
  public:
   std::string_view name() const override { return v1_.name(); }
-  int version() const override { return 2; }
+  int version() const override { return v1_.version() + 1; }
   events::ReadFilter filter() const override { return v1_.filter(); }
   std::vector<std::string> tables() const override { return v1_.tables(); }
   std::string schema_sql() const override {
@@ -118,7 +118,7 @@ TEST_F(TimeTravelTest, AddedColumnInANewVersionIsRebuiltAndSwitchedWhileReadersQ
   FurrSightV2 v2;
   auto next = CreateGeneration(conn, v2);
   ASSERT_TRUE(next.has_value()) << next.error().message;
-  EXPECT_EQ(next->version, 2);
+  EXPECT_EQ(next->version, FurrSightProjection().version() + 1);
   ASSERT_TRUE(Projector(db_->AdminUrl(), *store_, nullptr, v2).CatchUp(next->generation).has_value());
   ASSERT_TRUE(Switch(conn, v2, next->generation).has_value());
   std::this_thread::sleep_for(100ms);

@@ -74,6 +74,7 @@ base::Result<void> JwksCache::FetchLocked() {
   if (fresh.empty())
     return Fail(ErrorCode::kUnavailable, fmt::format("identity provider's JWKS at {} has no usable key (RSA or EC P-256)", jwks_url));
   keys_ = std::move(fresh);
+  last_success_ = last_fetch_;
   base::log::Info("fetched the identity provider's keys", {{"url", jwks_url}, {"keys", keys_.size()}});
   return {};
 }
@@ -85,10 +86,15 @@ base::Result<std::shared_ptr<EVP_PKEY>> JwksCache::Key(std::string_view kid) {
     auto it = keys_.find(kid);
     return it == keys_.end() ? nullptr : it->second;
   };
+  auto may_fetch = [&] { return !last_fetch_ || options_.clock() - *last_fetch_ >= options_.min_refetch_interval; };
+  if (last_success_ && options_.clock() - *last_success_ >= options_.max_age && may_fetch()) {
+    if (auto refreshed = FetchLocked(); !refreshed)
+      base::log::Warn("could not refresh the identity provider's keys; keeping the cached ones",
+                      {{"reason", refreshed.error().message}});
+  }
   if (auto key = find()) return key;
 
-  const bool may_fetch = !last_fetch_ || options_.clock() - *last_fetch_ >= options_.min_refetch_interval;
-  if (may_fetch) {
+  if (may_fetch()) {
     auto fetched = FetchLocked();
     if (!fetched) {
       base::log::Warn("could not fetch the identity provider's keys", {{"reason", fetched.error().message}});

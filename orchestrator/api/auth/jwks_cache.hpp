@@ -4,7 +4,9 @@
 // The set is fetched on first use and again when a token names a key id the
 // cache does not hold (the provider rotated its keys) — at most once per
 // `min_refetch_interval`, so a stream of tokens with made-up kids cannot make
-// FurrSight hammer the provider. Keys that do not parse (other curves, other
+// FurrSight hammer the provider. A set older than `max_age` is fetched again
+// on the next use (so a key the provider withdrew stops working); if that
+// fetch fails the old set stays in use. Keys that do not parse (other curves, other
 // types) are skipped with a warning; the others stay usable.
 //
 // Errors: kUnavailable when the provider cannot be reached or answers
@@ -36,6 +38,7 @@ class JwksCache {
  public:
   struct Options {
     std::chrono::milliseconds min_refetch_interval{10000};
+    std::chrono::milliseconds max_age{3600 * 1000};
     std::function<std::chrono::steady_clock::time_point()> clock = std::chrono::steady_clock::now;
   };
 
@@ -64,6 +67,7 @@ class JwksCache {
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<EVP_PKEY>, std::less<>> keys_;  // guarded by mu_; by kid
   std::optional<std::chrono::steady_clock::time_point> last_fetch_;     // guarded by mu_; last attempt
+  std::optional<std::chrono::steady_clock::time_point> last_success_;   // guarded by mu_
   int fetch_count_ = 0;                                                  // guarded by mu_
 };
 
