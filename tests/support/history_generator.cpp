@@ -144,6 +144,22 @@ void JobLife(Writer& w) {
   }
 }
 
+// An API key issued by an admin, every second one revoked later, as
+// `furrsight apikeys` writes them (docs/auth.md). Deterministic from (seed, n)
+// and without drawing from the writer's random stream, so the pair and job
+// lives stay what they were.
+void ApiKeyLife(Writer& w, std::uint32_t seed, int n) {
+  const std::string key_id = base::Sha256Hex(fmt::format("history-apikey-{}-{}", seed, n)).substr(0, 16);
+  const std::string stream = "apikey-" + key_id;
+  const char* roles[] = {R"(["researcher"])", R"(["researcher","auditor"])", R"(["operator","admin"])"};
+  w.Add(stream, "ApiKeyIssued",
+        fmt::format(R"({{"key_id":"{0}","prefix":"fs_{0}_","key_hash":"{1}","name":"script {2}","roles":{3},)"
+                    R"("actor":"cli:admin"}})",
+                    key_id, base::Sha256Hex(key_id), n, roles[n % 3]));
+  if (n % 2 == 1)
+    w.Add(stream, "ApiKeyRevoked", fmt::format(R"({{"key_id":"{}","actor":"cli:admin","reason":"rotated"}})", key_id));
+}
+
 // The PixCrawler lives (users, projects, crawl jobs with chunks and images,
 // validation and export jobs), with a random stream and ids of their own so
 // that adding them leaves the FurrSight lives' content unchanged. Users act as
@@ -435,10 +451,12 @@ std::int64_t GenerateHistory(events::EventStore& store, const HistoryOptions& op
   Writer w(store, options);
   PixCrawlerLives pixcrawler(w, options.seed);
   RegisterCatalog(w);
-  while (w.count() < options.events) {
+  constexpr int kStepsPerApiKey = 40;
+  for (int step = 1; w.count() < options.events; ++step) {
     if (w.Pick(3) == 0) JobLife(w);
     else PairLife(w);
     if (options.pixcrawler) pixcrawler.Step();
+    if (step % kStepsPerApiKey == 0) ApiKeyLife(w, options.seed, step / kStepsPerApiKey);
   }
   w.Flush();
   return w.count();

@@ -1,10 +1,11 @@
 // A generated history for projection tests and benchmarks: breeds, services,
-// pairs through their whole curation life, and jobs through theirs — every
-// event type the read models handle — appended in batches, deterministically
-// from a seed. With `pixcrawler`, each step also adds a PixCrawler life (users,
+// pairs through their whole curation life, jobs through theirs, and every
+// 40th step an API key issued (every second one revoked) — every event type
+// the read models handle — appended in batches, deterministically from a
+// seed. With `pixcrawler`, each step also adds a PixCrawler life (users,
 // projects, crawl jobs with chunks and images, validation and export jobs),
-// acted by "user:<uuid>" actors; without it the history is exactly what it
-// always was for the same seed.
+// acted by "user:<uuid>" actors; without it the pair and job lives are
+// exactly what they always were for the same seed.
 #pragma once
 
 #include <cstdint>
