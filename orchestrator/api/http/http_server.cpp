@@ -50,6 +50,7 @@ constexpr unsigned kMaxStatus = 599;
 // (so it can read the response instead of getting a reset) for this long, or
 // this many bytes, then closes.
 constexpr std::chrono::seconds kLingerTime{2};
+constexpr std::chrono::milliseconds kStopLingerTime{250};  // shorter while the server stops
 constexpr std::size_t kLingerBytes = 8 * 1024 * 1024;
 constexpr std::size_t kLingerChunk = 16 * 1024;
 // How long Stop() waits, after shutdown_grace, for forcibly closed
@@ -314,7 +315,10 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
     if (ec) return Close();
     linger_buffer_.resize(kLingerChunk);
-    stream_.expires_after(kLingerTime);
+    if (state_.stopping)
+      stream_.expires_after(kStopLingerTime);
+    else
+      stream_.expires_after(kLingerTime);
     Drain();
   }
 
