@@ -22,4 +22,24 @@ inline std::string Lower(std::string_view s) {
   return out;
 }
 
+// The slug of a catalog name (its stream is breed-{slug} / service-{slug}):
+// a-z and 0-9 kept (A-Z lowered), every other run of ASCII characters one
+// '-', bytes of non-ASCII characters kept. Names with the same slug are the
+// same entry: "Shih Tzu" and "shih-tzu".
+inline std::string Slug(std::string_view name) {
+  std::string out;
+  bool dash = false;
+  for (char c : name) {
+    const auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) || u >= 0x80) {
+      if (dash && !out.empty()) out += '-';
+      dash = false;
+      out += static_cast<char>(std::tolower(u));
+    } else {
+      dash = true;
+    }
+  }
+  return out;
+}
+
 }  // namespace furrsight::base

@@ -451,6 +451,14 @@ std::int64_t GenerateHistory(events::EventStore& store, const HistoryOptions& op
   Writer w(store, options);
   PixCrawlerLives pixcrawler(w, options.seed);
   RegisterCatalog(w);
+  // What a GENERATE_QUERIES attempt records beside its job, in the history
+  // that covers every catalog type (no random draw: the lives below stay as
+  // they were; the FurrSight-only histories hold no event outside its categories).
+  if (options.pixcrawler) {
+    w.Add("queries-" + base::UuidFromName("furrsight.history", "queries"), "QueriesGenerated",
+          R"({"topic":"poodle grooming","queries":["poodle before after","poodle teddy bear cut"],"requested":2,)"
+          R"("model":"generator","prompt_version":"generate_queries.v1","ok":true})");
+  }
   constexpr int kStepsPerApiKey = 40;
   for (int step = 1; w.count() < options.events; ++step) {
     if (w.Pick(3) == 0) JobLife(w);

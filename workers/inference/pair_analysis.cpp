@@ -21,9 +21,9 @@ using base::Trim;
 
 // The catalog's spelling of `name`, if it has one.
 std::optional<std::string> InCatalog(std::string_view name, const std::vector<std::string>& catalog) {
-  const std::string key = CatalogSlug(name);
+  const std::string key = base::Slug(name);
   for (const auto& entry : catalog)
-    if (CatalogSlug(entry) == key) return entry;
+    if (base::Slug(entry) == key) return entry;
   return std::nullopt;
 }
 
@@ -48,22 +48,6 @@ json::object MakePairSchema() {
 }
 
 }  // namespace
-
-std::string CatalogSlug(std::string_view name) {
-  std::string out;
-  bool dash = false;
-  for (char c : name) {
-    const auto u = static_cast<unsigned char>(c);
-    if (std::isalnum(u) || u >= 0x80) {
-      if (dash && !out.empty()) out += '-';
-      dash = false;
-      out += static_cast<char>(std::tolower(u));
-    } else {
-      dash = true;
-    }
-  }
-  return out;
-}
 
 const json::object& PairAnalysisSchema() {
   static const json::object kSchema = MakePairSchema();

@@ -40,12 +40,6 @@ inline constexpr std::string_view kUnknownBreed = "unknown";
 inline constexpr int kMaxServices = 12;
 inline constexpr int kMaxNotesLength = 500;
 
-// The slug of a breed or service name (its stream is breed-{slug} /
-// service-{slug}): a-z and 0-9 kept (A-Z lowered), every other run of ASCII
-// characters one '-', bytes of non-ASCII characters kept. Names with the same
-// slug are the same entry: "Shih Tzu" and "shih-tzu".
-std::string CatalogSlug(std::string_view name);
-
 // {is_grooming_pair, same_dog, breed, services, confidence, notes}: all
 // required, nothing else allowed.
 const boost::json::object& PairAnalysisSchema();

@@ -10,6 +10,7 @@
 #include <pqxx/pqxx>
 
 #include "events/base/log.hpp"
+#include "events/base/text.hpp"
 #include "events/base/uuid.hpp"
 #include "events/catalog/codec.hpp"
 #include "workers/inference/pair_analysis.hpp"
@@ -125,8 +126,8 @@ class CatalogRegistrar {
  public:
   CatalogRegistrar(events::EventStore& store, const JobContext& context, const Catalog& known)
       : store_(store), context_(context) {
-    for (const auto& b : known.breeds) breeds_.emplace(inference::CatalogSlug(b), b);
-    for (const auto& s : known.services) services_.emplace(inference::CatalogSlug(s), s);
+    for (const auto& b : known.breeds) breeds_.emplace(base::Slug(b), b);
+    for (const auto& s : known.services) services_.emplace(base::Slug(s), s);
   }
 
   // The name on record for `name`; registers it when it is new.
@@ -137,7 +138,7 @@ class CatalogRegistrar {
  private:
   base::Result<std::string> Spelling(std::string_view kind, const std::string& name,
                                      std::map<std::string, std::string>& known) {
-    const std::string slug = inference::CatalogSlug(name);
+    const std::string slug = base::Slug(name);
     std::lock_guard lock(mu_);  // one registration at a time: rare, and keeps the map simple
     if (auto it = known.find(slug); it != known.end()) return it->second;
     const std::string stream = fmt::format("{}-{}", kind, slug);

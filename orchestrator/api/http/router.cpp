@@ -1,0 +1,163 @@
+#include "orchestrator/api/http/router.hpp"
+
+#include <algorithm>
+#include <exception>
+#include <stdexcept>
+
+#include <boost/beast/http/verb.hpp>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "events/base/log.hpp"
+#include "events/base/uuid.hpp"
+#include "orchestrator/api/http/problem.hpp"
+
+namespace furrsight::api {
+namespace {
+
+constexpr std::size_t kMaxRequestIdLength = 128;
+
+std::vector<std::string> SplitPath(std::string_view path) {
+  std::vector<std::string> out;
+  if (!path.empty() && path.front() == '/') path.remove_prefix(1);
+  while (true) {
+    std::size_t slash = path.find('/');
+    out.emplace_back(path.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash + 1);
+  }
+  return out;
+}
+
+bool IsParam(const std::string& segment) {
+  return segment.size() >= 2 && segment.front() == '{' && segment.back() == '}';
+}
+
+// How well `path` matches `pattern`: empty if not at all; else one flag per
+// segment, true for a literal (so a literal beats a parameter).
+std::vector<bool> MatchScore(const std::vector<std::string>& pattern, const std::vector<std::string>& path) {
+  if (pattern.size() != path.size()) return {};
+  std::vector<bool> score;
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    if (IsParam(pattern[i])) {
+      if (path[i].empty()) return {};
+      score.push_back(false);
+    } else if (pattern[i] == path[i]) {
+      score.push_back(true);
+    } else {
+      return {};
+    }
+  }
+  return score;
+}
+
+std::string_view MethodName(boost::beast::http::verb verb) {
+  auto name = boost::beast::http::to_string(verb);
+  return {name.data(), name.size()};
+}
+
+}  // namespace
+
+std::string RequestIdFor(std::string_view incoming) {
+  bool ok = !incoming.empty() && incoming.size() <= kMaxRequestIdLength;
+  for (char c : incoming)
+    ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                c == '_' || c == '-');
+  return ok ? std::string(incoming) : base::NewUuid();
+}
+
+Router::Router(Authenticator& authenticator) : authenticator_(authenticator) {}
+
+void Router::Add(Route route) {
+  if (route.pattern.empty() || route.pattern.front() != '/')
+    throw std::logic_error("route pattern must start with '/': " + route.pattern);
+  if (!route.handler) throw std::logic_error("route has no handler: " + route.pattern);
+  for (const Route& existing : routes_)
+    if (existing.method == route.method && existing.pattern == route.pattern)
+      throw std::logic_error(fmt::format("duplicate route {} {}", MethodName(route.method), route.pattern));
+  segments_.push_back(SplitPath(route.pattern));
+  routes_.push_back(std::move(route));
+}
+
+ApiResponse Router::Handle(ApiRequest& request) const {
+  if (request.request_id.empty()) request.request_id = RequestIdFor(request.Header("x-request-id"));
+  ApiResponse response = Dispatch(request);
+  StampProblemRequestId(response, request.request_id);
+  response.headers.emplace_back("X-Request-Id", request.request_id);
+  return response;
+}
+
+ApiResponse Router::Dispatch(ApiRequest& request) const {
+  request.route_pattern.clear();
+  request.path_params.clear();
+  std::vector<std::string> path = SplitPath(request.path);
+  const Route* best = nullptr;
+  const std::vector<std::string>* best_segments = nullptr;
+  std::vector<bool> best_score;
+  std::vector<std::string> allowed;
+  for (std::size_t i = 0; i < routes_.size(); ++i) {
+    std::vector<bool> score = MatchScore(segments_[i], path);
+    if (score.empty()) continue;
+    std::string method(MethodName(routes_[i].method));
+    if (std::find(allowed.begin(), allowed.end(), method) == allowed.end()) allowed.push_back(method);
+    if (routes_[i].method != request.method) continue;
+    if (best == nullptr || score > best_score) {
+      best = &routes_[i];
+      best_segments = &segments_[i];
+      best_score = std::move(score);
+    }
+  }
+  if (best == nullptr) {
+    if (allowed.empty())
+      return Problem(404, "not_found", fmt::format("no API resource at {}", request.path.substr(0, 200)));
+    std::sort(allowed.begin(), allowed.end());
+    std::string allow = fmt::format("{}", fmt::join(allowed, ", "));
+    return Problem(405, "method_not_allowed",
+                   fmt::format("{} is not allowed here; allowed: {}", MethodName(request.method), allow))
+        .WithHeader("Allow", allow);
+  }
+
+  request.route_pattern = best->pattern;
+  for (std::size_t i = 0; i < best_segments->size(); ++i) {
+    const std::string& segment = (*best_segments)[i];
+    if (IsParam(segment))
+      request.path_params[segment.substr(1, segment.size() - 2)] = PercentDecode(path[i], false);
+  }
+
+  try {
+    Principal principal;
+    if (!best->public_route) {
+      base::Result<Principal> who = authenticator_.Authenticate(request);
+      if (!who) {
+        const base::Error& error = who.error();
+        switch (error.code) {
+          case base::ErrorCode::kInvalidArgument:
+          case base::ErrorCode::kNotFound:
+          case base::ErrorCode::kFailedPrecondition:
+            return Problem(401, "unauthenticated", error.message).WithHeader("WWW-Authenticate", "Bearer");
+          default: return ProblemFromError(error);
+        }
+      }
+      principal = std::move(*who);
+      if (!best->roles.empty()) {
+        bool allowed_role = false;
+        for (const std::string& role : best->roles) allowed_role = allowed_role || principal.HasRole(role);
+        if (!allowed_role)
+          return Problem(403, "forbidden",
+                         fmt::format("this needs one of the roles: {}", fmt::join(best->roles, ", ")));
+      }
+    }
+    base::Result<ApiResponse> result = best->handler(request, principal);
+    if (!result) return ProblemFromError(result.error());
+    return std::move(*result);
+  } catch (const std::exception& e) {
+    base::log::Error("api: handler threw", {{"route", best->pattern}, {"request_id", request.request_id},
+                                            {"what", e.what()}});
+  } catch (...) {
+    base::log::Error("api: handler threw a non-exception", {{"route", best->pattern},
+                                                            {"request_id", request.request_id}});
+  }
+  return Problem(500, "internal", "the server failed to handle the request; it has been logged");
+}
+
+}  // namespace furrsight::api
