@@ -15,6 +15,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/write.hpp>
@@ -56,6 +57,7 @@ constexpr std::size_t kLingerChunk = 16 * 1024;
 // How long Stop() waits, after shutdown_grace, for forcibly closed
 // connections to wind down.
 constexpr std::chrono::seconds kForcedCloseWait{2};
+constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
 
 std::string WithoutLineBreaks(std::string_view text) {
   std::string out;
@@ -127,6 +129,7 @@ struct HttpServer::State {
   asio::io_context io;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   tcp::acceptor acceptor{asio::make_strand(io)};
+  asio::steady_timer accept_retry{acceptor.get_executor()};
 };
 
 // One connection. Lives as long as an operation holds it (shared_ptr); every
@@ -413,11 +416,16 @@ void HttpServer::State::DoAccept() {
 void HttpServer::State::OnAccept(beast::error_code ec, tcp::socket socket) {
   if (stopping || !acceptor.is_open()) return;
   if (ec) {
+    // E.g. out of file descriptors: wait a little instead of spinning.
     base::log::Warn("api: accept failed", {{"error", ec.message()}});
-  } else {
-    bool busy = SessionCount() >= options.max_connections;
-    std::make_shared<Session>(std::move(socket), *this)->Run(busy);
+    accept_retry.expires_after(kAcceptRetryDelay);
+    accept_retry.async_wait([this](beast::error_code wait_ec) {
+      if (!wait_ec && !stopping) DoAccept();
+    });
+    return;
   }
+  bool busy = SessionCount() >= options.max_connections;
+  std::make_shared<Session>(std::move(socket), *this)->Run(busy);
   DoAccept();
 }
 
@@ -474,6 +482,7 @@ void HttpServer::Stop() {
   asio::post(s.acceptor.get_executor(), [&s] {
     beast::error_code ignored;
     s.acceptor.close(ignored);
+    s.accept_retry.cancel();
   });
   for (auto& session : s.LiveSessions()) session->OnServerStop();
   {
