@@ -15,6 +15,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/write.hpp>
@@ -56,6 +57,8 @@ constexpr std::size_t kLingerChunk = 16 * 1024;
 // How long Stop() waits, after shutdown_grace, for forcibly closed
 // connections to wind down.
 constexpr std::chrono::seconds kForcedCloseWait{2};
+constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
+constexpr std::chrono::milliseconds kStopPollInterval{50};
 
 std::string WithoutLineBreaks(std::string_view text) {
   std::string out;
@@ -98,6 +101,13 @@ struct HttpServer::State {
     std::lock_guard lock(mutex);
     return sessions.size();
   }
+  // Checks the clock itself in short waits: a condition variable's timed
+  // wait alone returned at once under ThreadSanitizer (g++ 12).
+  void WaitForNoSessions(std::chrono::steady_clock::duration limit) {
+    auto deadline = Clock::now() + limit;
+    std::unique_lock lock(mutex);
+    while (!sessions.empty() && Clock::now() < deadline) sessions_changed.wait_for(lock, kStopPollInterval);
+  }
   std::vector<std::shared_ptr<Session>> LiveSessions() {
     std::lock_guard lock(mutex);
     std::vector<std::shared_ptr<Session>> out;
@@ -127,6 +137,7 @@ struct HttpServer::State {
   asio::io_context io;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   tcp::acceptor acceptor{asio::make_strand(io)};
+  asio::steady_timer accept_retry{acceptor.get_executor()};
 };
 
 // One connection. Lives as long as an operation holds it (shared_ptr); every
@@ -413,11 +424,16 @@ void HttpServer::State::DoAccept() {
 void HttpServer::State::OnAccept(beast::error_code ec, tcp::socket socket) {
   if (stopping || !acceptor.is_open()) return;
   if (ec) {
+    // E.g. out of file descriptors: wait a little instead of spinning.
     base::log::Warn("api: accept failed", {{"error", ec.message()}});
-  } else {
-    bool busy = SessionCount() >= options.max_connections;
-    std::make_shared<Session>(std::move(socket), *this)->Run(busy);
+    accept_retry.expires_after(kAcceptRetryDelay);
+    accept_retry.async_wait([this](beast::error_code wait_ec) {
+      if (!wait_ec && !stopping) DoAccept();
+    });
+    return;
   }
+  bool busy = SessionCount() >= options.max_connections;
+  std::make_shared<Session>(std::move(socket), *this)->Run(busy);
   DoAccept();
 }
 
@@ -474,18 +490,15 @@ void HttpServer::Stop() {
   asio::post(s.acceptor.get_executor(), [&s] {
     beast::error_code ignored;
     s.acceptor.close(ignored);
+    s.accept_retry.cancel();
   });
   for (auto& session : s.LiveSessions()) session->OnServerStop();
-  {
-    std::unique_lock lock(s.mutex);
-    s.sessions_changed.wait_for(lock, s.options.shutdown_grace, [&s] { return s.sessions.empty(); });
-  }
+  s.WaitForNoSessions(s.options.shutdown_grace);
   if (s.SessionCount() > 0) {
     base::log::Warn("api: closing connections still open after the shutdown grace",
                     {{"connections", s.SessionCount()}});
     for (auto& session : s.LiveSessions()) session->ForceClose();
-    std::unique_lock lock(s.mutex);
-    s.sessions_changed.wait_for(lock, kForcedCloseWait, [&s] { return s.sessions.empty(); });
+    s.WaitForNoSessions(kForcedCloseWait);
   }
   s.workers->join();  // handlers and producers finish (they see stopping)
   s.work.reset();
