@@ -66,6 +66,10 @@ const std::vector<cli::CommandSpec>& Commands() {
       {"jobs cancel", "ID", "cancel a job (a running one stops at its worker's next lease renewal)",
        {{"reason", "TEXT", "why"}}, cli::RunJobsCancel},
       {"jobs retry", "ID", "give a job that failed for good one more attempt", {}, cli::RunJobsRetry},
+      {"api", "",
+       "serve the REST API (docs/api.md) until Ctrl-C; prints the address it listens on",
+       {{"port", "N", "port to listen on (default: the api_port setting, 8080; 0: any free port)"}},
+       cli::RunApi},
       {"scheduler", "",
        "time out lapsed leases and unstarted jobs, schedule retries, finish fan-outs, start follow-up jobs "
        "(one active instance; others stand by)",

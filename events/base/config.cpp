@@ -57,6 +57,13 @@ constexpr SettingSpec kSettings[] = {
     {"scrape_resolve", "",
      "host:port:address,... like curl --resolve, for the demo's host names (the SSRF guard still judges the address)"},
     {"search_url", "", "SearxNG base URL for search queries (e.g. http://searxng:8080); empty: queries fail as search"},
+    // The REST API (docs/api.md, docs/api-server.md).
+    {"api_address", "127.0.0.1", "address `furrsight api` listens on (0.0.0.0: every interface)"},
+    {"api_port", "8080", "port `furrsight api` listens on (0: any free port, printed at start)"},
+    {"api_io_threads", "2", "threads reading and writing sockets", true},
+    {"api_worker_threads", "8", "threads running request handlers (a live event stream holds one)", true},
+    {"api_body_limit_bytes", "1048576", "largest request body accepted (413 beyond)", true},
+    {"api_read_timeout_ms", "30000", "a request must arrive whole within this; idle connections close after it", true},
     // Inference (docs/inference.md).
     {"inference_base_url", "",
      "OpenAI-compatible endpoint, e.g. http://gpu-1:8000/v1 (vLLM); empty: inference jobs fail at once with "

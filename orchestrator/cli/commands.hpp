@@ -30,6 +30,7 @@ int RunScheduler(Invocation& inv);
 int RunApiKeysIssue(Invocation& inv);
 int RunApiKeysRevoke(Invocation& inv);
 int RunApiKeysList(Invocation& inv);
+int RunApi(Invocation& inv);
 
 // Prints "furrsight: <message>" to stderr and returns kExitFailure.
 int ReportError(const base::Error& error);

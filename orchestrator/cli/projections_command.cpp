@@ -12,6 +12,7 @@
 #include "events/store/store_context.hpp"
 #include "projections/generations.hpp"
 #include "projections/projector.hpp"
+#include "projections/rebuild.hpp"
 #include "projections/registry.hpp"
 
 namespace furrsight::orchestrator::cli {
@@ -126,7 +127,7 @@ int RunProjectionsRebuild(Invocation& inv) {
   if (!p) return ReportError(p.error());
   StoreContext ctx(inv.config);
   pqxx::connection conn(AdminUrl(inv.config));
-  projections::ProjectorOptions options;
+  projections::RebuildOptions options;
   std::optional<std::string> into = inv.Option("into");
   if (auto until = inv.Option("until")) {
     if (!into) {
@@ -135,11 +136,11 @@ int RunProjectionsRebuild(Invocation& inv) {
     }
     bool numeric = !until->empty() && std::all_of(until->begin(), until->end(), ::isdigit);
     if (numeric) {
-      options.until_position = std::stoll(*until);
+      options.projector.until_position = std::stoll(*until);
     } else {
       pqxx::nontransaction tx(conn);
       try {
-        options.until_time_us =
+        options.projector.until_time_us =
             tx.exec_params("SELECT (extract(epoch FROM $1::timestamptz) * 1000000)::bigint", *until)[0][0].as<std::int64_t>();
       } catch (const std::exception&) {
         fmt::print(stderr, "furrsight: --until takes a log position (a number) or a time like 2026-11-22T10:00:00Z\n");
@@ -150,42 +151,30 @@ int RunProjectionsRebuild(Invocation& inv) {
     fmt::print(stderr, "furrsight: --into goes with --until (a snapshot of the past)\n");
     return kExitUsage;
   }
-  auto generation = projections::CreateGeneration(conn, **p, into ? "snapshot" : "building", into);
-  if (!generation) return ReportError(generation.error());
-  fmt::print(stderr, "building {} generation {} in schema {} ...\n", (*p)->name(), generation->generation, generation->schema);
-
-  projections::Projector projector(AdminUrl(inv.config), *ctx.store, nullptr, **p, options);
-  const auto started = std::chrono::steady_clock::now();
-  auto last_report = started;
-  std::int64_t total = 0;
-  // Catch up until (almost) nothing is left, then switch.
-  for (int pass = 0;; ++pass) {
-    auto applied = projector.CatchUp(generation->generation, [&](const projections::CatchUpProgress& pr) {
-      auto now = std::chrono::steady_clock::now();
-      if (now - last_report < std::chrono::seconds(1)) return;
-      last_report = now;
-      double secs = std::chrono::duration<double>(now - started).count();
-      double rate = (total + pr.applied) / std::max(secs, 1e-3);
-      fmt::print(stderr, "  {} events applied, {:.0f} events/s, {} to go, ETA {:.0f} s\n", total + pr.applied, rate,
-                 pr.remaining, pr.remaining / std::max(rate, 1.0));
-    });
-    if (!applied) return ReportError(applied.error());
-    total += *applied;
-    if (*applied == 0 || pass > 20 || into) break;
-  }
-  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  fmt::print("{} events applied in {:.1f} s ({:.0f} events/s)\n", total, secs, total / std::max(secs, 1e-3));
+  options.into = into;
+  options.switch_after = !inv.Flag("no-switch");
+  auto built = projections::Rebuild(
+      AdminUrl(inv.config), *ctx.store, **p, options,
+      [&](const projections::Generation& g) {
+        fmt::print(stderr, "building {} generation {} in schema {} ...\n", (*p)->name(), g.generation, g.schema);
+      },
+      [](const projections::RebuildProgress& pr) {
+        fmt::print(stderr, "  {} events applied, {:.0f} events/s, {} to go, ETA {:.0f} s\n", pr.applied,
+                   pr.events_per_second, pr.remaining, pr.remaining / std::max(pr.events_per_second, 1.0));
+      });
+  if (!built) return ReportError(built.error());
+  fmt::print("{} events applied in {:.1f} s ({:.0f} events/s)\n", built->applied, built->seconds,
+             built->applied / std::max(built->seconds, 1e-3));
   if (into) {
-    fmt::print("snapshot ready: query schema {} (the live model is untouched)\n", generation->schema);
+    fmt::print("snapshot ready: query schema {} (the live model is untouched)\n", built->generation.schema);
     return kExitOk;
   }
-  if (inv.Flag("no-switch")) {
-    fmt::print("built; switch with 'furrsight projections switch {} {}'\n", (*p)->name(), generation->generation);
+  if (!built->switched) {
+    fmt::print("built; switch with 'furrsight projections switch {} {}'\n", (*p)->name(), built->generation.generation);
     return kExitOk;
   }
-  if (auto ok = projections::Switch(conn, **p, generation->generation); !ok) return ReportError(ok.error());
   fmt::print("switched: readers now see generation {}; the old one stays until 'furrsight projections drop'\n",
-             generation->generation);
+             built->generation.generation);
   return kExitOk;
 }
 

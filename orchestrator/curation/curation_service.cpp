@@ -27,17 +27,18 @@ base::Result<events::NewEvent> ToEvent(const std::string& stream, const std::str
 
 }  // namespace
 
-base::Result<PairState> CurationService::Load(const std::string& pair_id, std::optional<std::int64_t> as_of_us) {
+base::Result<PairState> CurationService::Load(const std::string& pair_id, const projections::AsOf& as_of) {
   if (!base::IsUuid(pair_id)) return Fail(ErrorCode::kNotFound, fmt::format("'{}' is not a pair id (a UUID)", pair_id));
   auto events = store_.ReadStream("pair-" + base::Lower(pair_id));
   if (!events) return std::unexpected(events.error());
   PairState state;
   for (const auto& e : *events) {
-    if (as_of_us && e.recorded_at_us > *as_of_us) break;
+    if (as_of.time_us && e.recorded_at_us > *as_of.time_us) break;
+    if (as_of.position && e.position.global_position > *as_of.position) continue;
     Evolve(state, e);
   }
   if (!state.exists())
-    return Fail(ErrorCode::kNotFound, as_of_us ? fmt::format("pair {} did not exist yet at that time", pair_id)
+    return Fail(ErrorCode::kNotFound, as_of.time_us || as_of.position ? fmt::format("pair {} did not exist yet at that time", pair_id)
                                                : fmt::format("no pair {}", pair_id));
   return state;
 }

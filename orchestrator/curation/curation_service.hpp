@@ -20,6 +20,7 @@
 #include "events/store/event_store.hpp"
 #include "orchestrator/curation/pair_curation.hpp"
 #include "orchestrator/jobs/job_service.hpp"
+#include "projections/stream_state.hpp"
 
 namespace furrsight::orchestrator::curation {
 
@@ -29,9 +30,9 @@ class CurationService {
  public:
   explicit CurationService(events::EventStore& store) : store_(store) {}
 
-  // The pair now, or as of `as_of_us` (microseconds since the epoch: the
-  // events recorded up to then). kNotFound when it does not exist (then).
-  base::Result<PairState> Load(const std::string& pair_id, std::optional<std::int64_t> as_of_us = std::nullopt);
+  // The pair now, or as of a past moment (`as_of`: the events recorded up to
+  // a time and/or a log position). kNotFound when it does not exist (then).
+  base::Result<PairState> Load(const std::string& pair_id, const projections::AsOf& as_of = {});
 
   // Decides and appends. `expected_version`: the version the caller saw
   // (If-Match); nullopt: whatever it is now. Returns the state after.

@@ -26,6 +26,7 @@
 #include "orchestrator/api/auth/jwt.hpp"
 #include "orchestrator/api/auth/roles.hpp"
 #include "tests/support/http_test_server.hpp"
+#include "tests/support/test_identity_provider.hpp"
 
 namespace furrsight::api::auth {
 namespace {
@@ -40,65 +41,8 @@ constexpr char kIssuer[] = "https://idp.furrsight.test/realms/grooming";
 constexpr char kAudience[] = "furrsight-api";
 constexpr std::int64_t kNow = 1'800'000'000;  // 2027-01-15T08:00:00Z
 
-std::string Bytes(const BIGNUM* bn, int pad = 0) {
-  std::string out(pad > 0 ? pad : BN_num_bytes(bn), '\0');
-  BN_bn2binpad(bn, reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(out.size()));
-  return out;
-}
-
-// A signing key of the stand-in identity provider.
-struct TestKey {
-  std::string kid;
-  std::string alg;  // RS256 | ES256
-  PkeyPtr pkey;
-
-  static TestKey Rsa(std::string kid) { return {std::move(kid), "RS256", PkeyPtr(EVP_RSA_gen(2048))}; }
-  static TestKey Ec(std::string kid) { return {std::move(kid), "ES256", PkeyPtr(EVP_EC_gen("P-256"))}; }
-
-  json::object Jwk() const {
-    if (alg == "RS256") {
-      BIGNUM* n = nullptr;
-      BIGNUM* e = nullptr;
-      EVP_PKEY_get_bn_param(pkey.get(), OSSL_PKEY_PARAM_RSA_N, &n);
-      EVP_PKEY_get_bn_param(pkey.get(), OSSL_PKEY_PARAM_RSA_E, &e);
-      json::object jwk{{"kty", "RSA"}, {"kid", kid}, {"use", "sig"}, {"alg", "RS256"},
-                       {"n", base::Base64UrlEncode(Bytes(n))}, {"e", base::Base64UrlEncode(Bytes(e))}};
-      BN_free(n);
-      BN_free(e);
-      return jwk;
-    }
-    unsigned char point[65];
-    size_t len = 0;
-    EVP_PKEY_get_octet_string_param(pkey.get(), OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point, &len);
-    EXPECT_EQ(len, 65u);
-    const std::string p(reinterpret_cast<char*>(point), len);
-    return {{"kty", "EC"}, {"kid", kid}, {"crv", "P-256"}, {"use", "sig"},
-            {"x", base::Base64UrlEncode(p.substr(1, 32))}, {"y", base::Base64UrlEncode(p.substr(33, 32))}};
-  }
-
-  std::string PublicPem() const {
-    BIO* bio = BIO_new(BIO_s_mem());
-    PEM_write_bio_PUBKEY(bio, pkey.get());
-    char* data = nullptr;
-    const long n = BIO_get_mem_data(bio, &data);
-    std::string pem(data, static_cast<size_t>(n));
-    BIO_free(bio);
-    return pem;
-  }
-
-  std::string Sign(std::string_view input) const {
-    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-    EVP_DigestSignInit_ex(ctx, nullptr, "SHA256", nullptr, nullptr, pkey.get(), nullptr);
-    size_t len = 0;
-    EVP_DigestSign(ctx, nullptr, &len, reinterpret_cast<const unsigned char*>(input.data()), input.size());
-    std::string sig(len, '\0');
-    EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(sig.data()), &len,
-                   reinterpret_cast<const unsigned char*>(input.data()), input.size());
-    EVP_MD_CTX_free(ctx);
-    sig.resize(len);
-    return alg == "ES256" ? EcdsaDerToRaw(sig) : sig;
-  }
-};
+using TestKey = testing::TestSigningKey;
+using IdpStandIn = testing::TestIdentityProvider;
 
 json::object Claims() {
   return {{"iss", kIssuer},
@@ -111,43 +55,11 @@ json::object Claims() {
           {"roles", json::array{"researcher", "admin", "viewer"}}};
 }
 
-std::string Encode(const json::object& o) { return base::Base64UrlEncode(json::serialize(o)); }
+std::string Encode(const json::object& o) { return testing::Base64UrlJson(o); }
 
 std::string Token(const TestKey& key, const json::object& claims, std::optional<std::string> kid = std::nullopt) {
-  const std::string input = Encode({{"alg", key.alg}, {"typ", "JWT"}, {"kid", kid.value_or(key.kid)}}) + "." + Encode(claims);
-  return input + "." + base::Base64UrlEncode(key.Sign(input));
+  return testing::SignJwt(key, claims, std::move(kid));
 }
-
-// The identity provider's stand-in: discovery document and JWKS over real HTTP.
-class IdpStandIn {
- public:
-  IdpStandIn() {
-    server_.Route("/realms/grooming/.well-known/openid-configuration", [this](const HttpTestRequest&) {
-      return HttpTestResponse::Json(json::serialize(json::object{{"issuer", kIssuer}, {"jwks_uri", server_.Url("/jwks")}}));
-    });
-    server_.Route("/jwks", [this](const HttpTestRequest&) {
-      std::lock_guard lock(mu_);
-      json::array keys;
-      for (const auto& k : keys_) keys.push_back(k);
-      return HttpTestResponse::Json(json::serialize(json::object{{"keys", keys}}));
-    });
-  }
-  void Publish(const TestKey& key) {
-    std::lock_guard lock(mu_);
-    keys_.push_back(key.Jwk());
-  }
-  void Withdraw(const std::string& kid) {
-    std::lock_guard lock(mu_);
-    std::erase_if(keys_, [&](const json::object& k) { return k.at("kid").as_string() == kid; });
-  }
-  std::string DiscoveryUrl() const { return server_.Url("/realms/grooming/.well-known/openid-configuration"); }
-  std::size_t JwksRequests() const { return server_.RequestCount("/jwks"); }
-
- private:
-  HttpTestServer server_;
-  std::mutex mu_;
-  std::vector<json::object> keys_;  // guarded by mu_
-};
 
 class RecordingUsersSeen : public UserSeenRecorder {
  public:

@@ -47,6 +47,7 @@ class CurationTest : public testing::ProjectionTest {
   }
 
   void CatchUp() {
+    WaitReadable();  // behind another test's open write transaction, events are not readable yet
     auto live = Live(furrsight_);
     projections::Projector projector(db_->AdminUrl(), *store_, nullptr, furrsight_);
     auto applied = projector.CatchUp(live.generation);
@@ -158,8 +159,8 @@ TEST_F(CurationTest, AsOfShowsThePairAsItWasThen) {
   ASSERT_TRUE(service.Execute(id, 1, curation::RejectPair{"blurry"}, Context()));
   const auto events = store_->ReadStream("pair-" + id);
   const std::int64_t between = (*events)[0].recorded_at_us + 1;
-  auto then = service.Load(id, (*events)[1].recorded_at_us - 1);
-  auto before_it_existed = service.Load(id, (*events)[0].recorded_at_us - 1);
+  auto then = service.Load(id, {.time_us = (*events)[1].recorded_at_us - 1});
+  auto before_it_existed = service.Load(id, {.time_us = (*events)[0].recorded_at_us - 1});
   ASSERT_TRUE(then);
   EXPECT_EQ(then->status, curation::PairStatus::kUnverified);
   EXPECT_LE(between, (*events)[1].recorded_at_us);

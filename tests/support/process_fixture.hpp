@@ -115,11 +115,17 @@ class ProcessTest : public StoreTest {
   }
 
   // The first column of the first row; -1 when there is no row (e.g. a read model not caught up yet) or it is NULL.
+  // -1 while the answer does not exist yet: no row, or a read model the
+  // projector has not created yet (its first generation).
   long long Count(const std::string& sql) {
     pqxx::connection conn(db_->AdminUrl());
     pqxx::nontransaction tx(conn);
-    const pqxx::result r = tx.exec(sql);
-    return r.empty() || r[0][0].is_null() ? -1 : r[0][0].as<long long>();
+    try {
+      const pqxx::result r = tx.exec(sql);
+      return r.empty() || r[0][0].is_null() ? -1 : r[0][0].as<long long>();
+    } catch (const pqxx::undefined_table&) {
+      return -1;
+    }
   }
 
   long long CountType(const std::string& type) {

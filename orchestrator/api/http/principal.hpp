@@ -16,6 +16,7 @@ struct Principal {
   std::string via;                 // "jwt" | "api_key"
   std::string display_name;
   std::string email;
+  std::string actor;               // in event metadata: "user:<id>" | "apikey:<key_id>"; "" lets ActorOf derive it
 
   // True if the principal holds `role`; "admin" holds every role.
   bool HasRole(std::string_view role) const;

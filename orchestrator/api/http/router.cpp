@@ -33,13 +33,25 @@ bool IsParam(const std::string& segment) {
   return segment.size() >= 2 && segment.front() == '{' && segment.back() == '}';
 }
 
+// "{name...}" as the last segment: the rest of the path, one or more segments.
+bool IsRestParam(const std::string& segment) { return IsParam(segment) && segment.ends_with("...}"); }
+
+std::string ParamName(const std::string& segment) {
+  return segment.substr(1, segment.size() - (IsRestParam(segment) ? 5 : 2));
+}
+
 // How well `path` matches `pattern`: empty if not at all; else one flag per
 // segment, true for a literal (so a literal beats a parameter).
 std::vector<bool> MatchScore(const std::vector<std::string>& pattern, const std::vector<std::string>& path) {
-  if (pattern.size() != path.size()) return {};
+  const bool rest = !pattern.empty() && IsRestParam(pattern.back());
+  if (rest ? path.size() < pattern.size() : pattern.size() != path.size()) return {};
   std::vector<bool> score;
   for (std::size_t i = 0; i < pattern.size(); ++i) {
-    if (IsParam(pattern[i])) {
+    if (rest && i + 1 == pattern.size()) {
+      for (std::size_t j = i; j < path.size(); ++j)
+        if (path[j].empty() || path[j] == "." || path[j] == "..") return {};
+      score.push_back(false);
+    } else if (IsParam(pattern[i])) {
       if (path[i].empty()) return {};
       score.push_back(false);
     } else if (pattern[i] == path[i]) {
@@ -72,10 +84,18 @@ void Router::Add(Route route) {
   if (route.pattern.empty() || route.pattern.front() != '/')
     throw std::logic_error("route pattern must start with '/': " + route.pattern);
   if (!route.handler) throw std::logic_error("route has no handler: " + route.pattern);
-  for (const Route& existing : routes_)
-    if (existing.method == route.method && existing.pattern == route.pattern)
-      throw std::logic_error(fmt::format("duplicate route {} {}", MethodName(route.method), route.pattern));
-  segments_.push_back(SplitPath(route.pattern));
+  // Two patterns that differ only in parameter names match the same paths.
+  auto shape = [](const std::vector<std::string>& segments) {
+    std::string out;
+    for (const auto& s : segments) out += "/" + (IsRestParam(s) ? std::string("{...}") : IsParam(s) ? std::string("{}") : s);
+    return out;
+  };
+  std::vector<std::string> segments = SplitPath(route.pattern);
+  for (std::size_t i = 0; i < routes_.size(); ++i)
+    if (routes_[i].method == route.method && shape(segments_[i]) == shape(segments))
+      throw std::logic_error(fmt::format("duplicate route {} {} (same paths as {})", MethodName(route.method),
+                                         route.pattern, routes_[i].pattern));
+  segments_.push_back(std::move(segments));
   routes_.push_back(std::move(route));
 }
 
@@ -120,8 +140,13 @@ ApiResponse Router::Dispatch(ApiRequest& request) const {
   request.route_pattern = best->pattern;
   for (std::size_t i = 0; i < best_segments->size(); ++i) {
     const std::string& segment = (*best_segments)[i];
-    if (IsParam(segment))
-      request.path_params[segment.substr(1, segment.size() - 2)] = PercentDecode(path[i], false);
+    if (IsRestParam(segment)) {
+      std::string rest;
+      for (std::size_t j = i; j < path.size(); ++j) rest += (j == i ? "" : "/") + PercentDecode(path[j], false);
+      request.path_params[ParamName(segment)] = std::move(rest);
+    } else if (IsParam(segment)) {
+      request.path_params[ParamName(segment)] = PercentDecode(path[i], false);
+    }
   }
 
   try {

@@ -28,7 +28,9 @@ namespace furrsight::api {
 
 struct Route {
   boost::beast::http::verb method;
-  std::string pattern;             // "/api/v1/pairs/{id}/verify": "{name}" matches one segment
+  // "/api/v1/pairs/{id}/verify": "{name}" matches one segment; a last
+  // "{name...}" matches the rest of the path (one or more segments).
+  std::string pattern;
   std::vector<std::string> roles;  // any one of them suffices; empty: any authenticated principal
   bool public_route = false;       // no authentication at all (e.g. /healthz)
   std::string summary;

@@ -1,0 +1,45 @@
+// ApiServices: what the REST API's handlers work with, wired once by
+// ApiServer (only `main`-level code builds it; handlers get it by reference).
+// Everything in it is thread-safe: handlers run on several worker threads.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+
+#include "events/base/config.hpp"
+#include "events/store/event_store.hpp"
+#include "orchestrator/api/http/metrics.hpp"
+#include "orchestrator/curation/curation_service.hpp"
+#include "orchestrator/jobs/job_service.hpp"
+#include "workers/storage/blob_store.hpp"
+
+namespace furrsight::workers {
+class FilesystemBlobStore;
+}
+
+namespace furrsight::api {
+
+class RebuildRunner;
+
+struct ApiServices {
+  const base::Config& config;
+  events::PgPool& pool;      // reads of the read models (application role)
+  events::EventStore& store;
+  orchestrator::jobs::JobService& jobs;
+  orchestrator::curation::CurationService& curation;
+  workers::BlobStore& blobs;
+  // The same store when it is a directory (blob_store = file): then the API
+  // itself serves presigned /api/v1/blobs/ links. Null for S3.
+  const workers::FilesystemBlobStore* file_blobs = nullptr;
+  MetricsRegistry& metrics;
+  RebuildRunner& rebuilds;
+  // Microseconds since the Unix epoch (a test may pin it).
+  std::function<std::int64_t()> now_us = [] {
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+};
+
+}  // namespace furrsight::api

@@ -1,0 +1,537 @@
+// The REST API end to end: a real ApiServer (Beast, on a free loopback port)
+// over the harness's PostgreSQL and Redis, a real projector process, API keys
+// issued through the event log, JWTs from a stand-in identity provider on
+// loopback, and a libcurl client. Every endpoint's happy path, the route
+// table's authentication and roles, conflicts, bad input and a barrage of
+// malformed requests.
+#include <random>
+#include <set>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "events/base/uuid.hpp"
+#include "orchestrator/api/api_server.hpp"
+#include "orchestrator/api/auth/api_key_service.hpp"
+#include "orchestrator/api/routes/routes.hpp"
+#include "tests/support/api_client.hpp"
+#include "tests/support/history_generator.hpp"
+#include "tests/support/process_fixture.hpp"
+#include "tests/support/test_identity_provider.hpp"
+#include "workers/storage/blob_store.hpp"
+
+namespace furrsight::api {
+namespace {
+
+namespace json = boost::json;
+using testing::ApiClient;
+using testing::ApiReply;
+
+class ApiTest : public testing::ProcessTest {
+ protected:
+  std::string Label() const override { return "api"; }
+
+  void SetUp() override {
+    ProcessTest::SetUp();
+    blob_dir_ = testing::Services().dir / (db_->name() + "-blobs");
+    projector_ = std::make_unique<ChildProcess>(StartProjector(""));
+    for (const std::string role : {"researcher", "auditor", "operator", "admin"}) {
+      auth::ApiKeyService keys(*store_);
+      auto issued = keys.Issue({.name = "test " + role, .roles = {role}}, {"test:setup", "setup", "setup", "test"});
+      ASSERT_TRUE(issued) << issued.error().message;
+      keys_[role] = issued->key;
+    }
+    idp_.Publish(idp_key_);
+    config_ = base::Config::WithOverrides({{"database_url", db_->ServiceUrl()},
+                                           {"admin_database_url", db_->AdminUrl()},
+                                           {"redis_url", db_->RedisUrl()},
+                                           {"redis_channel_prefix", db_->ChannelPrefix()},
+                                           {"poll_interval_ms", "100"},
+                                           {"blob_store", "file"},
+                                           {"blob_dir", blob_dir_.string()},
+                                           {"api_port", "0"},
+                                           {"api_read_timeout_ms", "2000"},
+                                           {"oidc_issuer", testing::TestIdentityProvider::kIssuer},
+                                           {"oidc_audience", testing::TestIdentityProvider::kAudience},
+                                           {"oidc_discovery_url", idp_.DiscoveryUrl()}});
+    auto server = ApiServer::Start(config_);
+    ASSERT_TRUE(server) << server.error().message;
+    server_ = std::move(*server);
+    client_ = std::make_unique<ApiClient>(fmt::format("http://127.0.0.1:{}", server_->port()));
+    As("admin");
+    WaitFor("the api key projection", [&] { return Get("/api/v1/breeds").status == 200; });
+  }
+
+  void TearDown() override {
+    client_.reset();
+    server_.reset();
+    projector_.reset();
+    ProcessTest::TearDown();
+  }
+
+  void As(const std::string& role) {
+    client_->ClearDefaultHeaders();
+    if (!role.empty()) client_->SetDefaultHeader("X-API-Key", keys_.at(role));
+  }
+
+  ApiReply Get(const std::string& path) { return client_->Get(path); }
+
+  void WaitFor(const std::string& what, const std::function<bool()>& done) {
+    for (int i = 0; i < 300; ++i) {
+      if (done()) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    FAIL() << what << " did not happen within 15 s";
+  }
+
+  void Append(const std::string& stream, const std::string& type, const std::string& payload) {
+    auto e = testing::TestEvent(stream, type, payload);
+    auto r = store_->Append(stream, events::ExpectedVersion::Any(), std::span(&e, 1));
+    ASSERT_TRUE(r) << r.error().message;
+  }
+
+  // A proposed pair whose images are in the blob store; returns its id.
+  std::string ProposePair(int i) {
+    auto blobs = workers::MakeBlobStore(config_);
+    EXPECT_TRUE(blobs);
+    auto before = (*blobs)->PutContent(fmt::format("before image {}", i), "image/jpeg");
+    auto after = (*blobs)->PutContent(fmt::format("after image {}", i), "image/jpeg");
+    EXPECT_TRUE(before && after);
+    const std::string id = base::NewUuid();
+    Append("pair-" + id, "PairProposed",
+           fmt::format(R"({{"before_image_sha256":"{}","after_image_sha256":"{}","before_image_url":"https://g.example/b{}.jpg",)"
+                       R"("after_image_url":"https://g.example/a{}.jpg","source_url":"https://g.example/p{}","cue":"alt","similarity":0.8}})",
+                       before->sha256, after->sha256, i, i, i));
+    return id;
+  }
+
+  void WaitForPairs(std::size_t n) {
+    WaitFor(fmt::format("{} pairs in the list", n), [&] {
+      auto r = Get("/api/v1/pairs?limit=200");
+      return r.status == 200 && r.Json().at("items").as_array().size() >= n;
+    });
+  }
+
+  std::filesystem::path blob_dir_;
+  std::unique_ptr<ChildProcess> projector_;
+  std::map<std::string, std::string> keys_;
+  testing::TestIdentityProvider idp_;
+  testing::TestSigningKey idp_key_ = testing::TestSigningKey::Rsa("k1");
+  base::Config config_ = base::Config::WithOverrides({});
+  std::unique_ptr<ApiServer> server_;
+  std::unique_ptr<ApiClient> client_;
+};
+
+TEST_F(ApiTest, PairsListDetailHistoryAndAsOf) {
+  const std::string a = ProposePair(1), b = ProposePair(2);
+  WaitForPairs(2);
+  As("researcher");
+  auto list = Get("/api/v1/pairs");
+  ASSERT_EQ(list.status, 200) << list.body;
+  EXPECT_EQ(list.Json().at("items").as_array().size(), 2u);
+  EXPECT_TRUE(list.Json().at("next_cursor").is_null());
+
+  auto one = Get("/api/v1/pairs/" + a);
+  ASSERT_EQ(one.status, 200) << one.body;
+  EXPECT_EQ(one.Header("ETag"), "\"1\"");
+  EXPECT_EQ(one.Json().at("status").as_string(), "UNVERIFIED");
+
+  auto history = Get("/api/v1/pairs/" + a + "/events");
+  ASSERT_EQ(history.status, 200);
+  EXPECT_EQ(history.Json().at("events").as_array().at(0).at("type").as_string(), "PairProposed");
+
+  // as_of the first event's position: the state then, though it changed since.
+  const std::string position(history.Json().at("events").as_array().at(0).at("global_position").is_int64()
+                                 ? std::to_string(history.Json().at("events").as_array().at(0).at("global_position").as_int64())
+                                 : "");
+  auto verified = client_->Post("/api/v1/pairs/" + a + "/verify", json::object{}, {{"If-Match", "\"1\""}});
+  ASSERT_EQ(verified.status, 200) << verified.body;
+  auto then = Get("/api/v1/pairs/" + a + "?as_of=" + position);
+  ASSERT_EQ(then.status, 200) << then.body;
+  EXPECT_EQ(then.Json().at("status").as_string(), "UNVERIFIED");
+  EXPECT_EQ(Get("/api/v1/pairs/" + a).Json().at("status").as_string(), "VERIFIED");
+  EXPECT_EQ(Get("/api/v1/pairs/" + base::NewUuid()).status, 404);
+}
+
+TEST_F(ApiTest, CurationCommandsTakeTheVersionAndAVerifyShowsOnTheNextRead) {
+  const std::string id = ProposePair(3);
+  WaitForPairs(1);
+  As("admin");
+  ASSERT_EQ(client_->Post("/api/v1/services", json::object{{"name", "Full groom"}}).status, 201);
+  As("researcher");
+  auto v = client_->Post("/api/v1/pairs/" + id + "/verify", json::object{{"note", "crisp"}}, {{"If-Match", "\"1\""}});
+  ASSERT_EQ(v.status, 200) << v.body;
+  const std::string etag = v.Header("ETag");
+  EXPECT_EQ(etag, "\"3\"") << "PairVerified + PairNoteAdded";
+  // The very next read of the list shows it.
+  auto verified = Get("/api/v1/pairs?status=VERIFIED");
+  ASSERT_EQ(verified.status, 200);
+  ASSERT_EQ(verified.Json().at("items").as_array().size(), 1u);
+  EXPECT_EQ(verified.Json().at("items").as_array()[0].at("id").as_string(), id);
+
+  // A stale version is a 409 naming the actual one, and changes nothing.
+  auto stale = client_->Send("PUT", "/api/v1/pairs/" + id + "/breed", R"({"breed":"Poodle"})", {{"If-Match", "\"1\""}});
+  EXPECT_EQ(stale.status, 409) << stale.body;
+  EXPECT_EQ(stale.Json().at("code").as_string(), "conflict");
+  EXPECT_EQ(stale.Header("Content-Type"), "application/problem+json");
+  auto missing = client_->Send("PUT", "/api/v1/pairs/" + id + "/breed", R"({"breed":"Poodle"})");
+  EXPECT_EQ(missing.status, 428) << missing.body;
+
+  auto breed = client_->Send("PUT", "/api/v1/pairs/" + id + "/breed", R"({"breed":"Poodle"})", {{"If-Match", etag}});
+  ASSERT_EQ(breed.status, 200) << breed.body;
+  auto services = client_->Send("PUT", "/api/v1/pairs/" + id + "/services", R"({"services":["full groom"]})",
+                                {{"If-Match", breed.Header("ETag")}});
+  ASSERT_EQ(services.status, 200) << services.body;
+  auto note = client_->Post("/api/v1/pairs/" + id + "/notes", json::object{{"note", "ears trimmed"}},
+                            {{"If-Match", services.Header("ETag")}});
+  ASSERT_EQ(note.status, 200) << note.body;
+  auto reject = client_->Post("/api/v1/pairs/" + id + "/reject", json::object{{"reason", "same photo twice"}},
+                              {{"If-Match", note.Header("ETag")}});
+  ASSERT_EQ(reject.status, 200) << reject.body;
+  const auto pair = Get("/api/v1/pairs/" + id).Json();
+  EXPECT_EQ(pair.at("status").as_string(), "REJECTED");
+  EXPECT_EQ(pair.at("breed").as_string(), "Poodle");
+  auto by_breed = Get("/api/v1/pairs?breed=poodle&status=REJECTED");
+  EXPECT_EQ(by_breed.Json().at("items").as_array().size(), 1u) << by_breed.body;
+  auto breeds = Get("/api/v1/breeds");
+  ASSERT_EQ(breeds.status, 200);
+  EXPECT_EQ(breeds.Json().at("items").as_array().size(), 1u);
+  EXPECT_EQ(Get("/api/v1/services").Json().at("items").as_array().size(), 1u);
+  // Researchers may not add services.
+  EXPECT_EQ(client_->Post("/api/v1/services", json::object{{"name", "Bath"}}).status, 403);
+}
+
+TEST_F(ApiTest, JobsSubmitListShowCancelAndRetry) {
+  As("researcher");
+  auto submitted = client_->Post("/api/v1/jobs", json::object{{"type", "NOOP"}, {"payload", json::object{}}},
+                                 {{"Idempotency-Key", "nightly-1"}});
+  ASSERT_EQ(submitted.status, 202) << submitted.body;
+  const std::string id(submitted.Json().at("id").as_string());
+  EXPECT_EQ(submitted.Header("Location"), "/api/v1/jobs/" + id);
+  auto again = client_->Post("/api/v1/jobs", json::object{{"type", "NOOP"}}, {{"Idempotency-Key", "nightly-1"}});
+  EXPECT_EQ(again.Json().at("id").as_string(), id) << "the same key names the same job";
+  EXPECT_FALSE(again.Json().at("created").as_bool());
+
+  EXPECT_EQ(Get("/api/v1/jobs/" + id).status, 200);
+  WaitFor("the job in the list", [&] {
+    auto r = Get("/api/v1/jobs?type=NOOP&status=PENDING");
+    return r.status == 200 && r.Json().at("items").as_array().size() == 1;
+  });
+  auto cancelled = client_->Post("/api/v1/jobs/" + id + "/cancel", json::object{{"reason", "not tonight"}});
+  ASSERT_EQ(cancelled.status, 202) << cancelled.body;
+  EXPECT_EQ(cancelled.Json().at("status").as_string(), "CANCELLED");
+  auto history = Get("/api/v1/jobs/" + id + "/events");
+  ASSERT_EQ(history.status, 200);
+  EXPECT_EQ(history.Json().at("events").as_array().back().at("type").as_string(), "JobCancelled");
+  // Only a FAILED job can be retried.
+  auto refused = client_->Post("/api/v1/jobs/" + id + "/retry", json::object{});
+  EXPECT_EQ(refused.status, 409) << refused.body;
+
+  // A job that failed for good, then retried.
+  auto failing = SubmitJob({.job_type = "NOOP", .max_attempts = 1});
+  auto state = State(failing);
+  auto claimed = service_->Execute(failing, orchestrator::jobs::ClaimJob{"w1", testing::NowUs()},
+                                   {"worker:w1", "c", "c", "worker", testing::NowUs()});
+  ASSERT_TRUE(claimed) << claimed.error().message;
+  auto failed = service_->Execute(
+      failing, orchestrator::jobs::FailJob{"w1", claimed->attempt, "boom", false, testing::NowUs(), 0.5},
+      {"worker:w1", "f", "f", "worker", testing::NowUs()});
+  ASSERT_TRUE(failed) << failed.error().message;
+  auto retried = client_->Post("/api/v1/jobs/" + failing + "/retry", json::object{});
+  ASSERT_EQ(retried.status, 202) << retried.body;
+  EXPECT_EQ(retried.Json().at("status").as_string(), "WAITING_RETRY") << "another attempt is scheduled";
+
+  // Payloads are checked against the job type.
+  auto bad = client_->Post("/api/v1/jobs", json::object{{"type", "SCRAPE_URL"}, {"payload", json::object{{"max_depth", "x"}}}});
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  EXPECT_EQ(client_->Post("/api/v1/jobs", json::object{{"type", "NOPE"}}).status, 400);
+  As("auditor");
+  EXPECT_EQ(client_->Post("/api/v1/jobs", json::object{{"type", "NOOP"}}).status, 403);
+}
+
+TEST_F(ApiTest, PixCrawlerResourcesAndDatasets) {
+  testing::HistoryOptions options;
+  options.events = 3000;
+  options.pixcrawler = true;
+  ASSERT_GT(testing::GenerateHistory(*store_, options), 0);
+  As("researcher");
+  WaitFor("projects", [&] {
+    auto r = Get("/api/v1/datasets");
+    return r.status == 200 && !r.Json().at("items").as_array().empty();
+  });
+  auto reply = Get("/api/v1/datasets");
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  const auto datasets = reply.Json();
+  ASSERT_FALSE(datasets.at("items").as_array().empty()) << reply.body;
+  const auto& first = datasets.at("items").as_array().at(0).as_object();
+  EXPECT_TRUE(first.at("stats").as_object().contains("total_crawl_jobs"));
+  const auto id = first.at("id").as_int64();
+  EXPECT_EQ(Get(fmt::format("/api/v1/datasets/{}", id)).status, 200);
+  EXPECT_EQ(Get(fmt::format("/api/v1/projects/{}", id)).status, 200);
+  for (const std::string path : {"/api/v1/projects", "/api/v1/crawl-jobs", "/api/v1/images", "/api/v1/validation-jobs",
+                                 "/api/v1/export-jobs"}) {
+    auto r = Get(path + "?limit=5");
+    EXPECT_EQ(r.status, 200) << path << ": " << r.body;
+  }
+  // Pages by id: walking crawl jobs 3 at a time sees each once.
+  std::set<std::int64_t> seen;
+  std::string cursor;
+  for (int page = 0; page < 1000; ++page) {
+    auto r = Get("/api/v1/crawl-jobs?limit=3" + (cursor.empty() ? "" : "&cursor=" + cursor));
+    ASSERT_EQ(r.status, 200) << r.body;
+    const auto page_json = r.Json();
+    for (const auto& item : page_json.at("items").as_array()) EXPECT_TRUE(seen.insert(item.at("id").as_int64()).second);
+    if (r.Json().at("next_cursor").is_null()) break;
+    cursor = std::string(r.Json().at("next_cursor").as_string());
+  }
+  EXPECT_FALSE(seen.empty());
+  EXPECT_EQ(Get(fmt::format("/api/v1/crawl-jobs?project_id={}", id)).status, 200);
+  EXPECT_EQ(Get("/api/v1/crawl-jobs?project_id=x").status, 400);
+  EXPECT_EQ(Get("/api/v1/projects/999999").status, 404);
+  As("auditor");
+  EXPECT_EQ(Get("/api/v1/activity-logs?limit=2").status, 200);
+}
+
+TEST_F(ApiTest, EventFeedStreamAuditAndLiveEvents) {
+  const std::string id = ProposePair(4);
+  WaitReadable();  // the feed shows events once no older write transaction is open
+  As("auditor");
+  auto feed = Get("/api/v1/events?limit=2");
+  ASSERT_EQ(feed.status, 200) << feed.body;
+  EXPECT_EQ(feed.Json().at("events").as_array().size(), 2u);
+  std::string after(feed.Json().at("next").as_string());
+  std::size_t total = 2;
+  for (int i = 0; i < 100; ++i) {
+    auto page = Get("/api/v1/events?limit=2&after=" + after);
+    ASSERT_EQ(page.status, 200);
+    if (page.Json().at("events").as_array().empty()) break;
+    total += page.Json().at("events").as_array().size();
+    after = std::string(page.Json().at("next").as_string());
+  }
+  EXPECT_EQ(static_cast<long long>(total), CountEvents());
+  EXPECT_EQ(Get("/api/v1/events?category=pair").Json().at("events").as_array().size(), 1u);
+  EXPECT_EQ(Get("/api/v1/streams/pair-" + id).Json().at("events").as_array().size(), 1u);
+  EXPECT_EQ(Get("/api/v1/events?after=nonsense").status, 400);
+  auto head = Get("/api/v1/audit/head");
+  EXPECT_EQ(head.status, 200) << head.body;
+  auto verify = Get("/api/v1/audit/verify");
+  ASSERT_EQ(verify.status, 200) << verify.body;
+  EXPECT_TRUE(verify.Json().at("intact").as_bool());
+
+  // Live: a stream opened now receives an event appended after it opened.
+  As("researcher");
+  std::string received;
+  std::thread reader([&] {
+    ApiClient live(client_->base_url());
+    live.SetDefaultHeader("X-API-Key", keys_.at("researcher"));
+    // The stand-in client reads until the server closes; the server closes
+    // the stream when it stops (TearDown) or, here, the read times out.
+    received = live.Send("GET", "/api/v1/events/live?category=pair", "", {{"X-Test", "live"}}).body;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const std::string later = ProposePair(5);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  server_->Stop();
+  reader.join();
+  EXPECT_NE(received.find("event: event"), std::string::npos) << received;
+  EXPECT_NE(received.find(later), std::string::npos) << received;
+  EXPECT_EQ(received.find(id), std::string::npos) << "events before the stream opened are not replayed";
+}
+
+TEST_F(ApiTest, ImagesRedirectToAPresignedLinkThatExpires) {
+  const std::string id = ProposePair(6);
+  As("researcher");
+  const auto pair = Get("/api/v1/pairs/" + id).Json();
+  const std::string sha(pair.at("before").at("sha256").as_string());
+  auto image = Get("/api/v1/images/" + sha);
+  ASSERT_EQ(image.status, 302) << image.body;
+  const std::string link = image.Header("Location");
+  ASSERT_TRUE(link.starts_with("/api/v1/blobs/")) << link;
+  As("");
+  auto bytes = Get(link);
+  ASSERT_EQ(bytes.status, 200) << bytes.body;
+  EXPECT_EQ(bytes.body, "before image 6");
+  EXPECT_EQ(Get(link.substr(0, link.find("signature=")) + "signature=00").status, 403);
+  auto expired = Get(link.substr(0, link.find("expires=")) + "expires=1&" + link.substr(link.find("signature=")));
+  EXPECT_EQ(expired.status, 403);
+  As("researcher");
+  EXPECT_EQ(Get("/api/v1/images/" + std::string(64, 'a')).status, 404);
+  EXPECT_EQ(Get("/api/v1/images/xyz").status, 400);
+}
+
+TEST_F(ApiTest, OperationsHealthReadinessMetricsProjectionsAndRebuild) {
+  As("");
+  EXPECT_EQ(Get("/healthz").status, 200);
+  EXPECT_EQ(Get("/readyz").status, 401);
+  As("operator");
+  WaitFor("ready", [&] { return Get("/readyz").status == 200; });
+  auto metrics = Get("/metrics");
+  ASSERT_EQ(metrics.status, 200);
+  for (const std::string name : {"furrsight_http_requests_total", "furrsight_http_request_duration_seconds_bucket",
+                                 "furrsight_log_head_position", "furrsight_projection_lag_events", "furrsight_jobs",
+                                 "furrsight_workers_seen"})
+    EXPECT_NE(metrics.body.find(name), std::string::npos) << name;
+  auto status = Get("/api/v1/projections");
+  ASSERT_EQ(status.status, 200) << status.body;
+  EXPECT_GE(status.Json().at("projections").as_array().size(), 2u);
+  auto rebuild = client_->Post("/api/v1/projections/furrsight/rebuild", json::object{});
+  ASSERT_EQ(rebuild.status, 202) << rebuild.body;
+  WaitFor("the rebuild to finish", [&] {
+    auto r = Get("/api/v1/projections").Json().at("rebuild").as_object();
+    return r.at("finished").as_bool();
+  });
+  const auto done = Get("/api/v1/projections").Json().at("rebuild").as_object();
+  EXPECT_TRUE(done.at("switched").as_bool()) << json::serialize(done);
+  EXPECT_TRUE(done.at("error").is_null());
+  EXPECT_EQ(client_->Post("/api/v1/projections/nope/rebuild", json::object{}).status, 404);
+  auto openapi = Get("/api/v1/openapi.json");
+  ASSERT_EQ(openapi.status, 200);
+  EXPECT_EQ(openapi.Json().at("paths").as_object().size() > 20, true);
+}
+
+// Every route: no credentials → 401; a principal without any of the route's
+// roles → 403. A route added without a role rule fails here.
+TEST_F(ApiTest, EveryRouteNeedsCredentialsAndItsRoles) {
+  const auto no_roles = testing::TestIdentityProvider::Claims({});
+  const std::string no_role_token = testing::SignJwt(idp_key_, no_roles);
+  int checked = 0;
+  for (const auto& route : server_->router().routes()) {
+    if (route.public_route) {
+      EXPECT_TRUE(route.pattern == "/healthz" || route.pattern == "/api/v1/blobs/{key...}")
+          << route.pattern << " is public: only /healthz (and presigned blob links) may be";
+      continue;
+    }
+    EXPECT_FALSE(route.roles.empty()) << route.pattern << " has no role rule";
+    std::string path = route.pattern;
+    for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
+             {"{id}", "1"}, {"{sha256}", std::string(64, 'a')}, {"{stream_id}", "pair-x"}, {"{name}", "furrsight"}})
+      if (auto at = path.find(from); at != std::string::npos) path.replace(at, from.size(), to);
+    const std::string method(boost::beast::http::to_string(route.method));
+    As("");
+    auto anonymous = client_->Send(method, path, "{}");
+    EXPECT_EQ(anonymous.status, 401) << method << " " << path;
+    EXPECT_FALSE(anonymous.Header("WWW-Authenticate").empty());
+    auto nobody = client_->Send(method, path, "{}", {{"Authorization", "Bearer " + no_role_token}});
+    EXPECT_EQ(nobody.status, 403) << method << " " << path << ": " << nobody.body;
+    for (const std::string role : {"researcher", "auditor", "operator"}) {
+      if (std::ranges::find(route.roles, role) != route.roles.end()) continue;
+      As(role);
+      EXPECT_EQ(client_->Send(method, path, "{}").status, 403) << role << " " << method << " " << path;
+    }
+    ++checked;
+  }
+  EXPECT_GT(checked, 30);
+}
+
+TEST_F(ApiTest, JwtsFromTheIdentityProviderAreCheckedEndToEnd) {
+  As("");
+  auto claims = testing::TestIdentityProvider::Claims({"researcher"});
+  auto ok = client_->Get("/api/v1/breeds", {{"Authorization", "Bearer " + testing::SignJwt(idp_key_, claims)}});
+  EXPECT_EQ(ok.status, 200) << ok.body;
+  auto expired = claims;
+  expired["exp"] = 1000;
+  EXPECT_EQ(client_->Get("/api/v1/breeds", {{"Authorization", "Bearer " + testing::SignJwt(idp_key_, expired)}}).status,
+            401);
+  auto wrong_aud = claims;
+  wrong_aud["aud"] = "someone-else";
+  EXPECT_EQ(client_->Get("/api/v1/breeds", {{"Authorization", "Bearer " + testing::SignJwt(idp_key_, wrong_aud)}}).status,
+            401);
+  // A key the provider publishes later: the unknown kid makes the API refetch
+  // the key set (at most once per 10 s, so a flood of bad kids cannot hammer it).
+  auto rotated = testing::TestSigningKey::Ec("k2");
+  idp_.Publish(rotated);
+  const auto fetched = idp_.JwksRequests();
+  std::this_thread::sleep_for(std::chrono::milliseconds(10'500));
+  EXPECT_EQ(client_->Get("/api/v1/breeds", {{"Authorization", "Bearer " + testing::SignJwt(rotated, claims)}}).status,
+            200);
+  EXPECT_EQ(idp_.JwksRequests(), fetched + 1);
+  EXPECT_EQ(client_->Get("/api/v1/breeds", {{"Authorization", "Bearer not.a.jwt"}}).status, 401);
+}
+
+TEST_F(ApiTest, BadInputGetsA400ThatSaysWhatIsWrong) {
+  const std::string id = ProposePair(7);
+  As("admin");
+  struct Case {
+    std::string method, path, body;
+    std::string expect;  // in the detail
+  };
+  const std::vector<Case> cases = {
+      {"POST", "/api/v1/pairs/" + id + "/reject", "{\"reason\": ", "not valid JSON"},
+      {"POST", "/api/v1/pairs/" + id + "/reject", "[1]", "must be a JSON object"},
+      {"POST", "/api/v1/pairs/" + id + "/reject", R"({"reason": 5})", "must be a string"},
+      {"POST", "/api/v1/pairs/" + id + "/reject", R"({"reason": "x", "extra": 1})", "unknown field 'extra'"},
+      {"GET", "/api/v1/pairs/not-a-uuid", "", "UUID"},
+      {"GET", "/api/v1/pairs?cursor=garbage", "", "cursor"},
+      {"GET", "/api/v1/pairs?limit=0", "", "limit"},
+      {"GET", "/api/v1/pairs?statuz=VERIFIED", "", "unknown query parameter 'statuz'"},
+      {"GET", "/api/v1/pairs?status=MAYBE", "", "status"},
+      {"GET", "/api/v1/jobs?cursor=1_2", "", "cursor"},
+      {"POST", "/api/v1/jobs", R"({"type": "NOOP", "priority": "high"})", "must be an integer"},
+  };
+  for (const auto& c : cases) {
+    auto r = client_->Send(c.method, c.path, c.body, {{"If-Match", "\"1\""}});
+    EXPECT_EQ(r.status, 400) << c.method << " " << c.path << " " << c.body << ": " << r.body;
+    EXPECT_EQ(r.Header("Content-Type"), "application/problem+json");
+    const auto detail = r.Json().is_object() ? std::string(r.Json().at("detail").as_string()) : "";
+    EXPECT_NE(detail.find(c.expect), std::string::npos) << c.path << ": " << detail;
+  }
+  auto huge = client_->Send("POST", "/api/v1/pairs/" + id + "/notes", std::string(2 << 20, 'x'), {{"If-Match", "\"1\""}});
+  EXPECT_EQ(huge.status, 413);
+  EXPECT_EQ(Get("/api/v1/pairs/" + id).Json().at("version").as_int64(), 1) << "nothing was appended";
+}
+
+// What curl will put on the wire: spaces, quotes, control and non-ASCII
+// bytes escaped; '%' left alone, so broken escapes like %ZZ reach the server.
+std::string UrlSafe(const std::string& target) {
+  std::string out;
+  for (unsigned char c : target) {
+    if (c > 0x20 && c < 0x7f && c != '"' && c != '\'' && c != '<' && c != '>' && c != '\\' && c != '^' && c != '`' &&
+        c != '{' && c != '|' && c != '}')
+      out += static_cast<char>(c);
+    else
+      out += fmt::format("%{:02X}", c);
+  }
+  return out;
+}
+
+// 1,200 generated malformed requests across the routes: none is a 5xx, and the
+// server still serves afterwards.
+TEST_F(ApiTest, GeneratedMalformedRequestsNeverGetA5xx) {
+  const std::string id = ProposePair(8);
+  As("admin");
+  std::mt19937 rng(42);
+  const std::vector<std::string> bad_values = {"", "x", "-1", "99999999999999999999", "%00", "%ZZ", "'; DROP TABLE events; --",
+                                               "null", "1.5", std::string(300, 'a'), "\xff\xfe", "0", "true"};
+  const std::vector<std::string> bodies = {"", "{", "[]", "null", "\"s\"", "{\"a\":", R"({"note": [1,2]})",
+                                           R"({"services": "x"})", R"({"type": 1})", R"({"payload": []})",
+                                           std::string(1000, '{'), R"({"reason": null})"};
+  const auto& routes = server_->router().routes();
+  int five_hundreds = 0, sent = 0;
+  for (int i = 0; i < 1200; ++i) {
+    const auto& route = routes[rng() % routes.size()];
+    if (route.pattern == "/api/v1/events/live") continue;  // a stream: it stays open by design
+    std::string path = route.pattern;
+    for (std::string param : {"{id}", "{sha256}", "{stream_id}", "{name}", "{key...}"}) {
+      if (auto at = path.find(param); at != std::string::npos) {
+        const std::string& v = rng() % 4 == 0 ? id : bad_values[rng() % bad_values.size()];
+        path.replace(at, param.size(), v.empty() ? "x" : v);
+      }
+    }
+    std::string query = "?";
+    for (std::string name : {"limit", "cursor", "status", "as_of", "after", "type", "min_confidence", "analysed"})
+      if (rng() % 3 == 0) query += name + "=" + bad_values[rng() % bad_values.size()] + "&";
+    const std::string method(boost::beast::http::to_string(route.method));
+    auto r = client_->Send(method, UrlSafe(path + query), bodies[rng() % bodies.size()],
+                           {{"If-Match", rng() % 2 ? "\"1\"" : "garbage"}});
+    ++sent;
+    if (r.status >= 500 || r.status == 0) {
+      ++five_hundreds;
+      ADD_FAILURE() << method << " " << path << query << " -> " << r.status << " " << r.error << " " << r.body;
+    }
+  }
+  EXPECT_EQ(five_hundreds, 0) << "of " << sent;
+  EXPECT_EQ(Get("/api/v1/pairs/" + id).status, 200) << "still serving";
+}
+
+}  // namespace
+}  // namespace furrsight::api
