@@ -64,6 +64,8 @@ constexpr SettingSpec kSettings[] = {
     {"api_worker_threads", "8", "threads running request handlers (a live event stream holds one)", true},
     {"api_body_limit_bytes", "1048576", "largest request body accepted (413 beyond)", true},
     {"api_read_timeout_ms", "30000", "a request must arrive whole within this; idle connections close after it", true},
+    {"api_cache_ttl_ms", "30000",
+     "hot pair reads are cached in Redis this long (keyed by the read model's position, so never stale); 0: no cache"},
     // Inference (docs/inference.md).
     {"inference_base_url", "",
      "OpenAI-compatible endpoint, e.g. http://gpu-1:8000/v1 (vLLM); empty: inference jobs fail at once with "
