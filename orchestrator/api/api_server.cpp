@@ -9,6 +9,7 @@
 #include "orchestrator/api/auth/jwks_cache.hpp"
 #include "orchestrator/api/auth/user_seen_recorder.hpp"
 #include "orchestrator/api/http/http_server.hpp"
+#include "orchestrator/api/read_cache.hpp"
 #include "orchestrator/api/rebuild_runner.hpp"
 #include "orchestrator/api/routes/routes.hpp"
 #include "workers/storage/filesystem_blob_store.hpp"
@@ -53,6 +54,7 @@ struct ApiServer::Parts {
   std::unique_ptr<workers::BlobStore> blobs;
   MetricsRegistry metrics;
   std::unique_ptr<RebuildRunner> rebuilds;
+  std::unique_ptr<ReadCache> cache;
   auth::CurlHttpGetter http_getter;
   std::unique_ptr<auth::JwksCache> jwks;
   std::unique_ptr<auth::PgApiKeyDirectory> key_store;
@@ -74,6 +76,15 @@ base::Result<std::unique_ptr<ApiServer>> ApiServer::Start(const base::Config& co
   if (!blobs) return std::unexpected(blobs.error());
   p->blobs = std::move(*blobs);
   p->rebuilds = std::make_unique<RebuildRunner>(AdminUrlOf(c), *p->ctx.store);
+  const auto& ttl_text = c.Get("api_cache_ttl_ms");
+  if (ttl_text.empty() || ttl_text.size() > 9 || ttl_text.find_first_not_of("0123456789") != std::string::npos)
+    return base::Fail(base::ErrorCode::kInvalidArgument,
+                      fmt::format("api_cache_ttl_ms '{}' is not a number of milliseconds (0 turns the cache off)",
+                                  ttl_text));
+  if (const auto ttl = std::stoll(ttl_text); ttl > 0) {
+    if (auto address = events::ParseRedisUrl(c.Get("redis_url")))
+      p->cache = std::make_unique<ReadCache>(*address, c.Get("redis_channel_prefix"), std::chrono::milliseconds(ttl));
+  }
   const auto settings = auth::AuthSettings::FromConfig(c);
   if (!settings.oidc_issuer.empty())
     p->jwks = std::make_unique<auth::JwksCache>(p->http_getter, settings.DiscoveryUrl());
@@ -91,7 +102,8 @@ base::Result<std::unique_ptr<ApiServer>> ApiServer::Start(const base::Config& co
       .blobs = *p->blobs,
       .file_blobs = dynamic_cast<const workers::FilesystemBlobStore*>(p->blobs.get()),
       .metrics = p->metrics,
-      .rebuilds = *p->rebuilds});
+      .rebuilds = *p->rebuilds,
+      .cache = p->cache.get()});
   p->router = std::make_unique<Router>(*p->header_auth);
   AddAllRoutes(*p->router, *p->services);
   HttpServerOptions options;

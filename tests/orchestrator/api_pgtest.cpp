@@ -201,6 +201,48 @@ TEST_F(ApiTest, CurationCommandsTakeTheVersionAndAVerifyShowsOnTheNextRead) {
   EXPECT_EQ(client_->Post("/api/v1/services", json::object{{"name", "Bath"}}).status, 403);
 }
 
+TEST_F(ApiTest, HotReadsAreCachedAndAVerifyChangesTheKey) {
+  const std::string id = ProposePair(9);
+  WaitForPairs(1);
+  As("researcher");
+  EXPECT_EQ(Get("/api/v1/pairs?limit=7").Header("X-FurrSight-Cache"), "");
+  auto cached = Get("/api/v1/pairs?limit=7");
+  EXPECT_EQ(cached.Header("X-FurrSight-Cache"), "hit");
+  EXPECT_EQ(cached.Json().at("items").as_array().size(), 1u);
+  EXPECT_EQ(Get("/api/v1/pairs/" + id).Header("X-FurrSight-Cache"), "");
+  auto one = Get("/api/v1/pairs/" + id);
+  EXPECT_EQ(one.Header("X-FurrSight-Cache"), "hit");
+  EXPECT_EQ(one.Header("ETag"), "\"1\"");
+  ASSERT_EQ(client_->Post("/api/v1/pairs/" + id + "/verify", json::object{}, {{"If-Match", "\"1\""}}).status, 200);
+  auto after = Get("/api/v1/pairs?limit=7");
+  EXPECT_EQ(after.Header("X-FurrSight-Cache"), "") << "a new event is a new key";
+  EXPECT_EQ(after.Json().at("items").as_array()[0].at("status").as_string(), "VERIFIED");
+  EXPECT_EQ(Get("/api/v1/pairs/" + id).Json().at("status").as_string(), "VERIFIED");
+  As("operator");
+  EXPECT_NE(Get("/metrics").body.find("furrsight_api_cache_lookups{result=\"hit\"} 2"), std::string::npos);
+}
+
+TEST_F(ApiTest, WithRedisUnreachableTheApiStillAnswersUncached) {
+  const std::string id = ProposePair(10);
+  WaitForPairs(1);
+  auto config = config_.Overridden({{"redis_url", "redis://127.0.0.1:1/0"}});
+  auto server = ApiServer::Start(config);
+  ASSERT_TRUE(server) << server.error().message;
+  ApiClient client(fmt::format("http://127.0.0.1:{}", (*server)->port()));
+  client.SetDefaultHeader("X-API-Key", keys_.at("researcher"));
+  for (int i = 0; i < 3; ++i) {
+    auto list = client.Get("/api/v1/pairs");
+    ASSERT_EQ(list.status, 200) << list.body;
+    EXPECT_EQ(list.Header("X-FurrSight-Cache"), "");
+  }
+  auto verified = client.Post("/api/v1/pairs/" + id + "/verify", json::object{}, {{"If-Match", "\"1\""}});
+  EXPECT_EQ(verified.status, 200) << verified.body;
+  client.SetDefaultHeader("X-API-Key", keys_.at("operator"));
+  auto ready = client.Get("/readyz");
+  EXPECT_EQ(ready.status, 200) << ready.body;
+  EXPECT_FALSE(ready.Json().at("checks").at("redis").at("ok").as_bool());
+}
+
 TEST_F(ApiTest, JobsSubmitListShowCancelAndRetry) {
   As("researcher");
   auto submitted = client_->Post("/api/v1/jobs", json::object{{"type", "NOOP"}, {"payload", json::object{}}},
@@ -255,9 +297,16 @@ TEST_F(ApiTest, PixCrawlerResourcesAndDatasets) {
   options.pixcrawler = true;
   ASSERT_GT(testing::GenerateHistory(*store_, options), 0);
   As("researcher");
-  WaitFor("projects", [&] {
-    auto r = Get("/api/v1/datasets");
-    return r.status == 200 && !r.Json().at("items").as_array().empty();
+  WaitReadable();
+  WaitFor("the PixCrawler read models to catch up", [&] {
+    As("operator");
+    const auto r = Get("/api/v1/projections");
+    As("researcher");
+    if (r.status != 200) return false;
+    const auto status = r.Json();
+    for (const auto& p : status.at("projections").as_array())
+      if (p.at("state").as_string() == "live" && p.at("lag_events").as_int64() > 0) return false;
+    return true;
   });
   auto reply = Get("/api/v1/datasets");
   ASSERT_EQ(reply.status, 200) << reply.body;

@@ -21,6 +21,7 @@ class FilesystemBlobStore;
 namespace furrsight::api {
 
 class RebuildRunner;
+class ReadCache;
 
 struct ApiServices {
   const base::Config& config;
@@ -34,6 +35,7 @@ struct ApiServices {
   const workers::FilesystemBlobStore* file_blobs = nullptr;
   MetricsRegistry& metrics;
   RebuildRunner& rebuilds;
+  ReadCache* cache = nullptr;  // null: no cache (api_cache_ttl_ms = 0 or no Redis URL)
   // Microseconds since the Unix epoch (a test may pin it).
   std::function<std::int64_t()> now_us = [] {
     return std::chrono::duration_cast<std::chrono::microseconds>(

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "events/redis/redis_connection.hpp"
+#include "orchestrator/api/read_cache.hpp"
 #include "orchestrator/api/rebuild_runner.hpp"
 #include "orchestrator/api/routes/route_support.hpp"
 #include "orchestrator/api/routes/routes.hpp"
@@ -106,6 +107,12 @@ base::Result<ApiResponse> Metrics(ApiServices& s, const ApiRequest& req) {
     m.RegisterGauge("furrsight_projection_events_applied", "events applied by the generation, per projection");
     m.RegisterGauge("furrsight_jobs", "jobs by type and status (the jobs read model)");
     m.RegisterGauge("furrsight_workers_seen", "distinct workers that held a job in the last 5 minutes");
+    m.RegisterGauge("furrsight_api_cache_lookups", "read-cache lookups of this process since it started, by result");
+  }
+  if (s.cache != nullptr) {
+    m.SetGauge("furrsight_api_cache_lookups", {{"result", "hit"}}, static_cast<double>(s.cache->hits()));
+    m.SetGauge("furrsight_api_cache_lookups", {{"result", "miss"}}, static_cast<double>(s.cache->misses()));
+    m.SetGauge("furrsight_api_cache_lookups", {{"result", "redis_error"}}, static_cast<double>(s.cache->errors()));
   }
   if (auto head = s.store.Head()) m.SetGauge("furrsight_log_head_position", {}, static_cast<double>(head->global_position));
   if (auto lags = Lags(s)) {

@@ -14,6 +14,7 @@
 #include "events/base/log.hpp"
 #include "orchestrator/api/http/json_body.hpp"
 #include "orchestrator/api/http/problem.hpp"
+#include "orchestrator/api/read_cache.hpp"
 #include "orchestrator/api/routes/route_support.hpp"
 #include "orchestrator/api/routes/routes.hpp"
 #include "orchestrator/queries/pair_queries.hpp"
@@ -31,6 +32,38 @@ using base::Fail;
 inline constexpr auto kReadModelWait = std::chrono::seconds(2);
 
 inline constexpr std::string_view kPairVersion = R"~(SELECT version FROM grooming_pairs WHERE id = $1::uuid)~";
+
+// The version of what the pair list reads: the live generation of the
+// FurrSight read model and how many events it has applied.
+inline constexpr std::string_view kListVersion = R"~(
+SELECT generation || '.' || events_applied FROM projection_generations WHERE name = 'furrsight' AND state = 'live')~";
+
+// A cached body, or the read's own answer (cached when it succeeded).
+template <class Read>
+base::Result<ApiResponse> Cached(ApiServices& s, std::string_view kind, const std::string& version,
+                                 const std::string& request, Read&& read) {
+  if (s.cache == nullptr || version.empty()) return read();
+  const auto key = s.cache->Key(kind, version, request);
+  if (auto body = s.cache->Get(key)) {
+    auto response = ApiResponse::Text(200, "application/json", std::move(*body));
+    response.WithHeader("X-FurrSight-Cache", "hit");
+    if (kind == "pair") response.WithHeader("ETag", ETagOf(std::stoll(version)));
+    return response;
+  }
+  auto response = read();
+  if (response && response->status == 200) s.cache->Put(key, response->body);
+  return response;
+}
+
+std::string ListVersion(ApiServices& s) {
+  auto version = events::WithConnection(s.pool, "reading the read model's position",
+                                        [](pqxx::connection& conn) -> base::Result<std::string> {
+                                          pqxx::read_transaction tx(conn);
+                                          const auto rows = tx.exec(std::string(kListVersion));
+                                          return rows.empty() ? std::string() : std::string(rows[0][0].c_str());
+                                        });
+  return version ? *version : std::string();
+}
 
 ApiResponse PairResponse(const curation::PairState& state, unsigned status = 200) {
   return ApiResponse::Json(status, state.ToJson()).WithHeader("ETag", ETagOf(state.version));
@@ -82,11 +115,14 @@ base::Result<ApiResponse> ListPairs(ApiServices& s, const ApiRequest& req) {
   f.min_confidence = *min_c;
   f.max_confidence = *max_c;
   f.limit = *limit;
-  auto page = orchestrator::queries::ListPairs(s.pool, f);
-  if (!page) return std::unexpected(page.error());
-  return JsonOk(json::object{{"items", std::move(page->items)},
-                             {"next_cursor", page->next_cursor.empty() ? json::value(nullptr)
-                                                                       : json::value(page->next_cursor)}});
+  const auto version = s.cache ? ListVersion(s) : std::string();
+  return Cached(s, "pairs", version, req.target, [&]() -> base::Result<ApiResponse> {
+    auto page = orchestrator::queries::ListPairs(s.pool, f);
+    if (!page) return std::unexpected(page.error());
+    return JsonOk(json::object{{"items", std::move(page->items)},
+                               {"next_cursor", page->next_cursor.empty() ? json::value(nullptr)
+                                                                         : json::value(page->next_cursor)}});
+  });
 }
 
 base::Result<ApiResponse> GetPair(ApiServices& s, const ApiRequest& req) {
@@ -100,9 +136,16 @@ base::Result<ApiResponse> GetPair(ApiServices& s, const ApiRequest& req) {
     if (!parsed) return std::unexpected(parsed.error());
     as_of = *parsed;
   }
-  auto state = s.curation.Load(*id, as_of);
-  if (!state) return std::unexpected(state.error());
-  return PairResponse(*state);
+  auto load = [&]() -> base::Result<ApiResponse> {
+    auto state = s.curation.Load(*id, as_of);
+    if (!state) return std::unexpected(state.error());
+    return PairResponse(*state);
+  };
+  if (s.cache == nullptr || as_of.position || as_of.time_us) return load();
+  auto version = s.store.StreamVersion("pair-" + *id);
+  if (!version) return std::unexpected(version.error());
+  if (*version == 0) return Fail(ErrorCode::kNotFound, fmt::format("no pair {}", *id));
+  return Cached(s, "pair", std::to_string(*version), *id, load);
 }
 
 base::Result<ApiResponse> PairHistory(ApiServices& s, const ApiRequest& req) {
