@@ -16,6 +16,7 @@
 #include "events/base/log.hpp"
 #include "orchestrator/cli/commands.hpp"
 #include "events/store/audit_seal.hpp"
+#include "orchestrator/cli/dev_api.hpp"
 #include "orchestrator/cli/dev_main_job.hpp"
 #include "events/store/store_context.hpp"
 #include "orchestrator/embedded/embedded_stack.hpp"
@@ -117,6 +118,9 @@ int RunDev(Invocation& inv) {
     }
     return {};
   };
+  bool key_created = false;
+  auto admin_key = DevAdminKey(*ctx.store, data_dir, key_created);
+  if (!admin_key) return ReportError(admin_key.error());
   if (auto ok = catch_up(); !ok) return ReportError(ok.error());
   events::AuditLog audit(*ctx.pool);
   auto seal = [&]() -> base::Result<void> {
@@ -140,13 +144,23 @@ int RunDev(Invocation& inv) {
     if (auto ok = seal(); !ok) return ReportError(ok.error());
   }
 
+  // The REST API, checked with one request through it.
+  auto dev_api = StartDevApi(config, *admin_key);
+  if (!dev_api) return ReportError(dev_api.error());
+  fmt::print("\nREST API        {}  ({} pairs on the first page of GET /api/v1/pairs)\n"
+             "  admin key     {} ({}; kept in {})\n"
+             "  try           curl -H 'X-API-Key: {}' '{}/api/v1/pairs?limit=5'\n"
+             "  reference     docs/api.md, {}/api/v1/openapi.json\n",
+             dev_api->url, dev_api->pairs_seen, *admin_key, key_created ? "issued now" : "from an earlier run",
+             (data_dir / "admin-api-key").string(), *admin_key, dev_api->url, dev_api->url);
+
   if (inv.Flag("once")) {
     fmt::print("\n--once: PostgreSQL and Redis stop now (their data stays in {}). To keep them up, run\n"
                "  build/bin/furrsight dev\nand in another shell: source {}\n",
                data_dir.string(), (data_dir / "env").string());
     return kExitOk;
   }
-  fmt::print("\nRunning projectors, the audit sealer{}; press Ctrl-C to stop.\n",
+  fmt::print("\nRunning the API, projectors, the audit sealer{}; press Ctrl-C to stop.\n",
              main_job ? fmt::format(", the scheduler, a worker and the sample site ({})", main_job->site_url()) : "");
   std::signal(SIGINT, OnStopSignal);
   std::signal(SIGTERM, OnStopSignal);
@@ -162,6 +176,7 @@ int RunDev(Invocation& inv) {
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     if (auto n = audit.SealPending(); !n) base::log::Warn("audit seal failed", {{"error", n.error().message}});
   }
+  dev_api->server->Stop();
   stop = true;
   for (auto& t : projectors) t.join();
   fmt::print("stopping ...\n");

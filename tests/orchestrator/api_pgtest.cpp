@@ -4,7 +4,10 @@
 // loopback, and a libcurl client. Every endpoint's happy path, the route
 // table's authentication and roles, conflicts, bad input and a barrage of
 // malformed requests.
+#include <cstdlib>
+#include <fstream>
 #include <random>
+#include <regex>
 #include <set>
 #include <thread>
 
@@ -435,7 +438,74 @@ TEST_F(ApiTest, OperationsHealthReadinessMetricsProjectionsAndRebuild) {
   EXPECT_EQ(client_->Post("/api/v1/projections/nope/rebuild", json::object{}).status, 404);
   auto openapi = Get("/api/v1/openapi.json");
   ASSERT_EQ(openapi.status, 200);
-  EXPECT_EQ(openapi.Json().at("paths").as_object().size() > 20, true);
+  EXPECT_GT(openapi.Json().at("paths").as_object().size(), 20u);
+}
+
+// `furrsight api --port 0`: prints where it listens, serves, and stops
+// cleanly on SIGTERM.
+TEST_F(ApiTest, TheApiCommandServesUntilSigterm) {
+  auto api = Spawn(Common({std::string(FURRSIGHT_BIN_DIR) + "/furrsight", "api", "--port", "0", "--admin-database-url",
+                           db_->AdminUrl(), "--blob-dir", blob_dir_.string(), "--log-level", "warn"}),
+                   "api-command");
+  std::smatch m;
+  WaitFor("the listening line", [&] {
+    const auto out = LogOf("api-command");
+    return std::regex_search(out, m, std::regex(R"(listening on (http://127\.0\.0\.1:\d+))"));
+  });
+  const std::string url = m[1];
+  ApiClient client(url);
+  EXPECT_EQ(client.Get("/healthz").status, 200);
+  EXPECT_EQ(client.Get("/api/v1/pairs", {{"X-API-Key", keys_.at("researcher")}}).status, 200);
+  api.Signal(SIGTERM);
+  EXPECT_EQ(api.Wait(std::chrono::seconds(15)), std::optional<int>(0));
+  auto bad = Spawn(Common({std::string(FURRSIGHT_BIN_DIR) + "/furrsight", "api", "--port", "http"}), "api-bad");
+  EXPECT_NE(bad.Wait(std::chrono::seconds(15)).value_or(0), 0);
+  EXPECT_NE(LogOf("api-bad").find("api_port 'http' is not a port number"), std::string::npos) << LogOf("api-bad");
+}
+
+// Indented JSON for the copy of the OpenAPI document kept in docs/.
+void Pretty(std::ostream& out, const json::value& v, int indent = 0) {
+  const std::string pad(static_cast<std::size_t>(indent + 2), ' ');
+  if (v.is_object() && !v.as_object().empty()) {
+    out << "{\n";
+    bool first = true;
+    for (const auto& [k, member] : v.as_object()) {
+      out << (first ? "" : ",\n") << pad << json::serialize(json::value(k)) << ": ";
+      Pretty(out, member, indent + 2);
+      first = false;
+    }
+    out << "\n" << std::string(static_cast<std::size_t>(indent), ' ') << "}";
+  } else if (v.is_array() && !v.as_array().empty()) {
+    out << "[\n";
+    bool first = true;
+    for (const auto& item : v.as_array()) {
+      out << (first ? "" : ",\n") << pad;
+      Pretty(out, item, indent + 2);
+      first = false;
+    }
+    out << "\n" << std::string(static_cast<std::size_t>(indent), ' ') << "]";
+  } else {
+    out << json::serialize(v);
+  }
+}
+
+// docs/openapi.json is the document the server serves (regenerate it with
+// FURRSIGHT_UPDATE_DOCS=1 when routes change).
+TEST_F(ApiTest, TheOpenApiCopyInDocsIsCurrent) {
+  As("researcher");
+  const auto served = Get("/api/v1/openapi.json").Json();
+  const std::filesystem::path file = std::filesystem::path(FURRSIGHT_SOURCE_DIR) / "docs" / "openapi.json";
+  if (std::getenv("FURRSIGHT_UPDATE_DOCS") != nullptr) {
+    std::ofstream out(file);
+    Pretty(out, served);
+    out << "\n";
+  }
+  std::ifstream in(file);
+  const std::string text((std::istreambuf_iterator<char>(in)), {});
+  json::error_code ec;
+  const auto kept = json::parse(text, ec);
+  ASSERT_FALSE(ec) << file << " is missing or not JSON; run with FURRSIGHT_UPDATE_DOCS=1";
+  EXPECT_EQ(kept, served) << file << " is out of date; run api_pgtest with FURRSIGHT_UPDATE_DOCS=1";
 }
 
 // Every route: no credentials → 401; a principal without any of the route's

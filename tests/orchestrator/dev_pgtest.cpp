@@ -49,6 +49,11 @@ TEST(Dev, OnceRunsTheMainJobAndARerunAddsNothing) {
   EXPECT_GT(images, 100) << out;
   EXPECT_GT(pairs, 40) << out;
   EXPECT_NE(out.find("no model endpoint configured"), std::string::npos) << "says how inference would run";
+  // The pairs are visible through the REST API, read with the admin key issued on this first run.
+  std::smatch api;
+  ASSERT_TRUE(std::regex_search(out, api, std::regex(R"(\((\d+) pairs on the first page of GET /api/v1/pairs\))"))) << out;
+  EXPECT_EQ(std::stol(api[1]), pairs) << out;
+  EXPECT_NE(out.find("issued now"), std::string::npos) << out;
 
   testing::ChatStandIn model;
   auto [again, again_out] = Dev(dir, dir.string() + ".out2",
@@ -59,6 +64,7 @@ TEST(Dev, OnceRunsTheMainJobAndARerunAddsNothing) {
   EXPECT_EQ(Figure(again_out, "pairs proposed"), pairs) << again_out;
   EXPECT_EQ(Figure(again_out, "inference"), pairs) << again_out;  // "inference  N pairs analysed ok, 0 failed"
   EXPECT_NE(again_out.find(", 0 failed"), std::string::npos) << again_out;
+  EXPECT_NE(again_out.find("from an earlier run"), std::string::npos) << "the admin key is kept";
   EXPECT_EQ(model.RequestCount(), pairs);
   EXPECT_EQ(model.Violations(), std::vector<std::string>{});
   fs::remove_all(dir);
