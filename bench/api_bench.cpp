@@ -130,7 +130,7 @@ std::vector<std::string> AppendPairs(events::EventStore& store, long n) {
 // wrk's figures for one run.
 struct Load {
   double requests_per_s = 0;
-  double p99_ms = 0;
+  double p50_ms = 0, p99_ms = 0, max_ms = 0;
   long requests = 0;
   long bad = 0;  // non-2xx/3xx responses and socket errors
 };
@@ -152,8 +152,13 @@ Load RunWrk(int port, const std::string& key, const std::string& path, long seco
   if (rc != 0 || !std::regex_search(out, m, std::regex(R"(Requests/sec:\s+([0-9.]+))")))
     throw std::runtime_error(fmt::format("wrk failed ({}):\n{}", rc, out));
   load.requests_per_s = std::stod(m[1]);
+  if (std::regex_search(out, m, std::regex(R"(\n\s+50%\s+([0-9.]+)(us|ms|s|m)\b)")))
+    load.p50_ms = ToMs(std::stod(m[1]), m[2]);
   if (std::regex_search(out, m, std::regex(R"(\n\s+99%\s+([0-9.]+)(us|ms|s|m)\b)")))
     load.p99_ms = ToMs(std::stod(m[1]), m[2]);
+  // "Latency  avg  stdev  max  +/- stdev" of the thread stats.
+  if (std::regex_search(out, m, std::regex(R"(Latency\s+[0-9.]+\w+\s+[0-9.]+\w+\s+([0-9.]+)(us|ms|s|m)\b)")))
+    load.max_ms = ToMs(std::stod(m[1]), m[2]);
   if (std::regex_search(out, m, std::regex(R"((\d+) requests in)"))) load.requests = std::stol(m[1]);
   if (std::regex_search(out, m, std::regex(R"(Non-2xx or 3xx responses:\s+(\d+))"))) load.bad += std::stol(m[1]);
   if (std::regex_search(out, m, std::regex(R"(Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+))")))
@@ -340,11 +345,12 @@ int Main() {
 
   fmt::print("\n{} pairs, {} connections, {} s per run; baseline = pgbench -c{} -j2 of the same SQL\n", pairs,
              kConnections, seconds, kConnections);
-  fmt::print("{:<28} {:<9} {:>10} {:>9} {:>13} {:>14} {:>6}\n", "endpoint", "mode", "req/s", "p99 ms",
-             "pgbench tps", "req/s / tps", "bad");
+  fmt::print("{:<28} {:<9} {:>10} {:>9} {:>13} {:>14} {:>9} {:>9} {:>6}\n", "endpoint", "mode", "req/s", "p99 ms",
+             "pgbench tps", "req/s / tps", "p50 ms", "max ms", "bad");
   for (const auto& r : rows)
-    fmt::print("{:<28} {:<9} {:>10.0f} {:>9.2f} {:>13.0f} {:>14.2f} {:>6}\n", r.endpoint, r.mode,
-               r.load.requests_per_s, r.load.p99_ms, r.tps, r.load.requests_per_s / r.tps, r.load.bad);
+    fmt::print("{:<28} {:<9} {:>10.0f} {:>9.2f} {:>13.0f} {:>14.2f} {:>9.2f} {:>9.2f} {:>6}\n", r.endpoint, r.mode,
+               r.load.requests_per_s, r.load.p99_ms, r.tps, r.load.requests_per_s / r.tps, r.load.p50_ms,
+               r.load.max_ms, r.load.bad);
 
   fmt::print("\naims (issue [api]):\n");
   const Row& uncached_list = rows[0];
