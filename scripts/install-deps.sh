@@ -22,7 +22,7 @@ packages=(
   # Node.js runs the test harness's S3 server (s3rver); npm installs it
   nodejs
   # tools used by tests and benchmarks
-  curl procps
+  curl procps wrk
 )
 
 missing=()

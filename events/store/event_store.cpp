@@ -214,6 +214,11 @@ RecordedEvent ParseEventRow(const pqxx::row& r) {
   return e;
 }
 
+std::string ReadStreamSql(Direction direction) {
+  return fmt::format(fmt::runtime(direction == Direction::kForward ? kReadStreamForward : kReadStreamBackward),
+                     kEventColumns);
+}
+
 EventStore::EventStore(PgPool& pool, Notifier* notifier) : pool_(pool), notifier_(notifier) {}
 
 void EventStore::PrepareStatements(pqxx::connection& conn) {
@@ -221,8 +226,8 @@ void EventStore::PrepareStatements(pqxx::connection& conn) {
   conn.prepare("fs_by_event_ids", std::string(kSelectByEventIds));
   conn.prepare("fs_lock_streams", std::string(kLockStreams));
   conn.prepare("fs_append_one", std::string(kAppendOne));
-  conn.prepare("fs_read_stream_fwd", fmt::format(fmt::runtime(kReadStreamForward), kEventColumns));
-  conn.prepare("fs_read_stream_bwd", fmt::format(fmt::runtime(kReadStreamBackward), kEventColumns));
+  conn.prepare("fs_read_stream_fwd", ReadStreamSql(Direction::kForward));
+  conn.prepare("fs_read_stream_bwd", ReadStreamSql(Direction::kBackward));
   conn.prepare("fs_read_streams", fmt::format(fmt::runtime(kReadStreams), kEventColumns));
   conn.prepare("fs_read_all", fmt::format(fmt::runtime(kReadAll), kEventColumns));
   conn.prepare("fs_read_categories", fmt::format(fmt::runtime(kReadCategories), kEventColumns));

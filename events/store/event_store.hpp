@@ -152,6 +152,11 @@ base::Result<AppendResult> AppendInTransaction(pqxx::transaction_base& tx,
                                                std::span<const StreamExpectation> expectations,
                                                std::span<const NewEvent> events);
 
+// The statement ReadStream runs (prepared as fs_read_stream_fwd / _bwd):
+// $1 the stream, $2 the version to start from, $3 the limit. Public so
+// bench/api_bench can run the very same SQL under pgbench.
+std::string ReadStreamSql(Direction direction);
+
 // Parses one row of the events table as selected by kEventColumns.
 RecordedEvent ParseEventRow(const pqxx::row& row);
 

@@ -46,7 +46,9 @@ WHERE (nullif($1, '') IS NULL OR p.status = $1)
 ORDER BY p.created_at {dir}, p.id {dir}
 LIMIT $11)~";
 
-std::string Sql(bool oldest_first) {
+}  // namespace
+
+std::string ListPairsSql(bool oldest_first) {
   std::string sql(kListPairs);
   auto put = [&](std::string_view key, std::string_view value) {
     for (auto at = sql.find(key); at != std::string::npos; at = sql.find(key)) sql.replace(at, key.size(), value);
@@ -55,6 +57,8 @@ std::string Sql(bool oldest_first) {
   put("{dir}", oldest_first ? "ASC" : "DESC");
   return sql;
 }
+
+namespace {
 
 struct Cursor {
   std::string at_us, id;
@@ -93,7 +97,7 @@ base::Result<void> Validate(const PairFilter& f) {
 
 base::Result<PairPage> ListPairs(events::PgPool& pool, const PairFilter& f) {
   if (auto ok = Validate(f); !ok) return std::unexpected(ok.error());
-  static const std::string kNewestFirst = Sql(false), kOldestFirst = Sql(true);
+  static const std::string kNewestFirst = ListPairsSql(false), kOldestFirst = ListPairsSql(true);
   const Cursor cursor = f.cursor.empty() ? Cursor{} : *ParseCursor(f.cursor);
   auto lease = pool.Acquire();
   if (!lease) return std::unexpected(lease.error());

@@ -45,4 +45,9 @@ struct PairPage {
 
 base::Result<PairPage> ListPairs(events::PgPool& pool, const PairFilter& filter);
 
+// The statement ListPairs runs, newest or oldest first: $1..$8 the filters
+// (text, '' any), $9/$10 the cursor ('' the first page), $11 the page size + 1.
+// Public so bench/api_bench can run the very same SQL under pgbench.
+std::string ListPairsSql(bool oldest_first);
+
 }  // namespace furrsight::orchestrator::queries
