@@ -22,6 +22,7 @@
 #include "orchestrator/embedded/embedded_stack.hpp"
 #include "projections/generations.hpp"
 #include "projections/projector.hpp"
+#include "projections/rebuild.hpp"
 #include "projections/registry.hpp"
 
 namespace furrsight::orchestrator::cli {
@@ -110,6 +111,14 @@ int RunDev(Invocation& inv) {
       pqxx::connection conn(s.AdminUrl());
       auto live = projections::EnsureLive(conn, *p);
       if (!live) return std::unexpected(live.error());
+      if (live->version != p->version()) {
+        // Built by an older furrsight: rebuild with this one's schema and switch.
+        fmt::print("  read model    {} generation {} was built by version {}; rebuilding as version {} ...\n",
+                   p->name(), live->generation, live->version, p->version());
+        auto rebuilt = projections::Rebuild(s.AdminUrl(), *ctx.store, *p, {});
+        if (!rebuilt) return std::unexpected(rebuilt.error());
+        live = rebuilt->generation;
+      }
       projections::Projector projector(s.AdminUrl(), *ctx.store, nullptr, *p);
       auto applied = projector.CatchUp(live->generation);
       if (!applied) return std::unexpected(applied.error());

@@ -47,6 +47,7 @@ CREATE TABLE jobs (
 CREATE INDEX jobs_status_type ON jobs (status, job_type);
 CREATE INDEX jobs_running_lease ON jobs (lease_expires_at) WHERE status = 'IN_PROGRESS';
 CREATE INDEX jobs_parent ON jobs (parent_job_id) WHERE parent_job_id IS NOT NULL;
+CREATE INDEX jobs_created ON jobs (created_at, id);
 
 CREATE TABLE dog_breeds (
   id         serial PRIMARY KEY,
@@ -89,6 +90,7 @@ CREATE TABLE grooming_pairs (
   updated_at          timestamptz NOT NULL
 );
 CREATE INDEX grooming_pairs_status ON grooming_pairs (status, created_at, id);
+CREATE INDEX grooming_pairs_created ON grooming_pairs (created_at, id);
 CREATE INDEX grooming_pairs_breed ON grooming_pairs (dog_breed_id);
 
 CREATE TABLE pair_service_link (

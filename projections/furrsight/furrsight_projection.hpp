@@ -11,7 +11,9 @@ namespace furrsight::projections {
 class FurrSightProjection final : public Projection {
  public:
   std::string_view name() const override { return "furrsight"; }
-  int version() const override { return 3; }  // 2: timeouts, attempt start, child counters; 3: api_keys
+  // 2: timeouts, attempt start, child counters; 3: api_keys; 4: (created_at, id)
+  // indexes for the API's newest-first pages of pairs and jobs
+  int version() const override { return 4; }
   events::ReadFilter filter() const override;
   std::vector<std::string> tables() const override;
   std::string schema_sql() const override;
