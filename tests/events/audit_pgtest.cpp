@@ -36,22 +36,6 @@ class AuditTest : public testing::StoreTest {
     tx.exec("ALTER TABLE events ENABLE TRIGGER events_append_only");
     tx.commit();
   }
-
-  // Runs `furrsight audit ...` against this database; returns exit code and output.
-  std::pair<int, std::string> Cli(const std::vector<std::string>& words) {
-    auto out = std::filesystem::temp_directory_path() / ("furrsight_audit_cli_" + db_->name());
-    std::filesystem::remove(out);
-    std::vector<std::string> argv = {std::string(FURRSIGHT_BIN_DIR) + "/furrsight"};
-    argv.insert(argv.end(), words.begin(), words.end());
-    for (const std::string& flag : std::vector<std::string>{"--database-url", db_->ServiceUrl(), "--redis-url",
-                                                            db_->RedisUrl(), "--log-level", "warn"})
-      argv.push_back(flag);
-    auto child = orchestrator::ChildProcess::Spawn({.argv = argv, .output_file = out});
-    EXPECT_TRUE(child.has_value());
-    int code = child->Wait().value_or(-1);
-    std::ifstream in(out);
-    return {code, std::string(std::istreambuf_iterator<char>(in), {})};
-  }
 };
 
 TEST_F(AuditTest, SealedChainVerifiesAndHeadMatches) {

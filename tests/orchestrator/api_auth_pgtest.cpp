@@ -40,22 +40,6 @@ class ApiAuthPgTest : public testing::ProjectionTest {
 
   long long Count(const std::string& sql) { return Query(sql, true)[0][0].as<long long>(); }
 
-  // Runs `furrsight <words>` against this database; exit code and output.
-  std::pair<int, std::string> Cli(const std::vector<std::string>& words) {
-    auto out = std::filesystem::temp_directory_path() / ("furrsight_apikeys_cli_" + db_->name());
-    std::filesystem::remove(out);
-    std::vector<std::string> argv = {std::string(FURRSIGHT_BIN_DIR) + "/furrsight"};
-    argv.insert(argv.end(), words.begin(), words.end());
-    for (const std::string& flag : std::vector<std::string>{"--database-url", db_->ServiceUrl(), "--redis-url",
-                                                            db_->RedisUrl(), "--log-level", "warn"})
-      argv.push_back(flag);
-    auto child = orchestrator::ChildProcess::Spawn({.argv = argv, .output_file = out});
-    EXPECT_TRUE(child.has_value());
-    int code = child->Wait().value_or(-1);
-    std::ifstream in(out);
-    return {code, std::string(std::istreambuf_iterator<char>(in), {})};
-  }
-
   // The secret must be nowhere: not in any event, not in any read-model row.
   void ExpectStoredNowhere(const std::string& secret) {
     pqxx::connection conn(db_->AdminUrl());

@@ -2,15 +2,20 @@
 // a connection pool as the service role, and an EventStore over it.
 #pragma once
 
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <pqxx/pqxx>
 
 #include "events/base/uuid.hpp"
 #include "events/store/event_store.hpp"
+#include "orchestrator/embedded/child_process.hpp"
 #include "tests/support/test_database.hpp"
 
 namespace furrsight::testing {
@@ -54,6 +59,24 @@ class StoreTest : public ::testing::Test {
     }
     FAIL() << "committed events did not become readable within 30 s";
   }
+
+#ifdef FURRSIGHT_BIN_DIR
+  // Runs `furrsight <words>` against this database; exit code and output.
+  std::pair<int, std::string> Cli(const std::vector<std::string>& words) {
+    auto out = std::filesystem::temp_directory_path() / ("furrsight_cli_" + db_->name());
+    std::filesystem::remove(out);
+    std::vector<std::string> argv = {std::string(FURRSIGHT_BIN_DIR) + "/furrsight"};
+    argv.insert(argv.end(), words.begin(), words.end());
+    for (const std::string& flag : std::vector<std::string>{"--database-url", db_->ServiceUrl(), "--redis-url",
+                                                            db_->RedisUrl(), "--log-level", "warn"})
+      argv.push_back(flag);
+    auto child = orchestrator::ChildProcess::Spawn({.argv = argv, .output_file = out});
+    EXPECT_TRUE(child.has_value());
+    int code = child->Wait().value_or(-1);
+    std::ifstream in(out);
+    return {code, std::string(std::istreambuf_iterator<char>(in), {})};
+  }
+#endif
 
   std::unique_ptr<TestDatabase> db_;
   std::unique_ptr<events::PgPool> pool_;
