@@ -324,11 +324,21 @@ TEST_F(ApiTest, PixCrawlerResourcesAndDatasets) {
   const auto id = first.at("id").as_int64();
   EXPECT_EQ(Get(fmt::format("/api/v1/datasets/{}", id)).status, 200);
   EXPECT_EQ(Get(fmt::format("/api/v1/projects/{}", id)).status, 200);
+  int rows_read_by_id = 0;
   for (const std::string path : {"/api/v1/projects", "/api/v1/crawl-jobs", "/api/v1/images", "/api/v1/validation-jobs",
                                  "/api/v1/export-jobs"}) {
     auto r = Get(path + "?limit=5");
-    EXPECT_EQ(r.status, 200) << path << ": " << r.body;
+    ASSERT_EQ(r.status, 200) << path << ": " << r.body;
+    const auto page = r.Json();
+    if (path == "/api/v1/images" || page.at("items").as_array().empty()) continue;
+    // One row by id is the same row the list showed.
+    const auto& first = page.at("items").as_array()[0];
+    auto one = Get(fmt::format("{}/{}", path, first.at("id").as_int64()));
+    ASSERT_EQ(one.status, 200) << path << ": " << one.body;
+    EXPECT_EQ(one.Json(), first) << path;
+    ++rows_read_by_id;
   }
+  EXPECT_GE(rows_read_by_id, 2);
   // Pages by id: walking crawl jobs 3 at a time sees each once.
   std::set<std::int64_t> seen;
   std::string cursor;
