@@ -114,11 +114,12 @@ void FoldJob(json::object& s, const events::RecordedEvent& e, const json::object
 }  // namespace
 
 base::Result<AsOf> ParseAsOf(const std::string& text) {
-  static const std::regex kPosition(R"(^\d+$)");
+  // A position: "12345", or "<tx>.<n>" as the API shows positions.
+  static const std::regex kPosition(R"(^(?:\d{1,18}\.)?(\d{1,18})$)");
   static const std::regex kTime(
       R"(^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?(Z|[+-]\d{2}:?\d{2})$)");
-  if (std::regex_match(text, kPosition)) return AsOf{std::stoll(text), std::nullopt};
   std::smatch m;
+  if (std::regex_match(text, m, kPosition)) return AsOf{std::stoll(m[1]), std::nullopt};
   if (!std::regex_match(text, m, kTime))
     return Fail(ErrorCode::kInvalidArgument,
                 fmt::format("'{}' is neither a log position (a number) nor a time like 2026-11-22T10:00:00Z", text));

@@ -103,7 +103,8 @@ base::Result<std::unique_ptr<ApiServer>> ApiServer::Start(const base::Config& co
       .file_blobs = dynamic_cast<const workers::FilesystemBlobStore*>(p->blobs.get()),
       .metrics = p->metrics,
       .rebuilds = *p->rebuilds,
-      .cache = p->cache.get()});
+      .cache = p->cache.get(),
+      .max_live_streams = std::max(1, c.GetInt("api_worker_threads") / 2)});
   p->router = std::make_unique<Router>(*p->header_auth);
   AddAllRoutes(*p->router, *p->services);
   HttpServerOptions options;

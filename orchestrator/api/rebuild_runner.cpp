@@ -38,7 +38,9 @@ base::Result<void> RebuildRunner::Start(const projections::Projection& projectio
                          {"error", nullptr}};
   thread_ = std::thread([this, &projection] {
     base::log::Info("rebuild started", {{"projection", std::string(projection.name())}});
-    auto result = projections::Rebuild(
+    base::Result<projections::RebuildResult> result = base::Fail(base::ErrorCode::kInternal, "not run");
+    try {
+      result = projections::Rebuild(
         admin_url_, store_, projection, {},
         [this](const projections::Generation& g) {
           std::lock_guard lock(mu_);
@@ -51,6 +53,9 @@ base::Result<void> RebuildRunner::Start(const projections::Projection& projectio
           status_["events_per_second"] = p.events_per_second;
         },
         &stop_);
+    } catch (const std::exception& e) {  // never let it end the API process
+      result = base::Fail(base::ErrorCode::kInternal, std::string("rebuild failed: ") + e.what());
+    }
     std::lock_guard lock(mu_);
     running_ = false;
     status_["running"] = false;

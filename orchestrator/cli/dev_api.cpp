@@ -67,7 +67,8 @@ std::pair<long, std::string> Fetch(const std::string& url, const std::string& ke
 base::Result<DevApi> StartDevApi(const base::Config& config, const std::string& key) {
   auto effective = config;
   const auto& port = config.Get("api_port");
-  if (port != "0" && !PortIsFree(std::stoi(port))) {
+  const bool numeric = !port.empty() && port.size() <= 5 && port.find_first_not_of("0123456789") == std::string::npos;
+  if (numeric && port != "0" && !PortIsFree(std::stoi(port))) {
     fmt::print("  api           port {} is taken; using a free one\n", port);
     effective = config.Overridden({{"api_port", "0"}});
   }

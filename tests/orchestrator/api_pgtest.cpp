@@ -4,6 +4,7 @@
 // loopback, and a libcurl client. Every endpoint's happy path, the route
 // table's authentication and roles, conflicts, bad input and a barrage of
 // malformed requests.
+#include <atomic>
 #include <cstdlib>
 #include <fstream>
 #include <random>
@@ -152,6 +153,9 @@ TEST_F(ApiTest, PairsListDetailHistoryAndAsOf) {
   auto then = Get("/api/v1/pairs/" + a + "?as_of=" + position);
   ASSERT_EQ(then.status, 200) << then.body;
   EXPECT_EQ(then.Json().at("status").as_string(), "UNVERIFIED");
+  // The same moment named the way the API shows positions ("<tx>.<n>").
+  const std::string shown(history.Json().at("events").as_array().at(0).at("position").as_string());
+  EXPECT_EQ(Get("/api/v1/pairs/" + a + "?as_of=" + shown).Json().at("status").as_string(), "UNVERIFIED");
   EXPECT_EQ(Get("/api/v1/pairs/" + a).Json().at("status").as_string(), "VERIFIED");
   EXPECT_EQ(Get("/api/v1/pairs/" + base::NewUuid()).status, 404);
 }
@@ -404,6 +408,32 @@ TEST_F(ApiTest, EventFeedStreamAuditAndLiveEvents) {
   EXPECT_EQ(received.find(id), std::string::npos) << "events before the stream opened are not replayed";
 }
 
+// The whole log is for auditors: other readers follow the curation page's
+// categories; and open streams are capped (each holds a handler thread).
+TEST_F(ApiTest, LiveEventsAreLimitedByRoleAndInNumber) {
+  As("researcher");
+  auto apikeys = Get("/api/v1/events/live?category=apikey");
+  EXPECT_EQ(apikeys.status, 403) << apikeys.body;
+  std::vector<std::thread> readers;
+  std::atomic<int> ended{0};
+  for (int i = 0; i < 4; ++i)  // api_worker_threads 8 -> at most 4 streams
+    readers.emplace_back([&] {
+      ApiClient live(client_->base_url());
+      live.SetDefaultHeader("X-API-Key", keys_.at("auditor"));
+      live.Get("/api/v1/events/live");
+      ++ended;
+    });
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  As("auditor");
+  auto refused = Get("/api/v1/events/live");
+  EXPECT_EQ(refused.status, 503) << refused.body;
+  EXPECT_EQ(refused.Header("Retry-After"), "5");
+  EXPECT_EQ(Get("/api/v1/events?limit=1").status, 200) << "other requests are still served";
+  server_->Stop();
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(ended, 4);
+}
+
 TEST_F(ApiTest, ImagesRedirectToAPresignedLinkThatExpires) {
   const std::string id = ProposePair(6);
   As("researcher");
@@ -600,6 +630,11 @@ TEST_F(ApiTest, BadInputGetsA400ThatSaysWhatIsWrong) {
       {"GET", "/api/v1/pairs?status=MAYBE", "", "status"},
       {"GET", "/api/v1/jobs?cursor=1_2", "", "cursor"},
       {"POST", "/api/v1/jobs", R"({"type": "NOOP", "priority": "high"})", "must be an integer"},
+      {"GET", "/api/v1/jobs?cursor=99999999999999999999_" + id, "", "cursor"},
+      {"GET", "/api/v1/crawl-jobs?cursor=3000000000", "", "cursor"},
+      {"GET", "/api/v1/datasets?cursor=3000000000", "", "cursor"},
+      {"GET", "/api/v1/pairs/" + id + "?as_of=99999999999999999999", "", "log position"},
+      {"GET", "/api/v1/events?after=1.x", "", "log position"},
   };
   for (const auto& c : cases) {
     auto r = client_->Send(c.method, c.path, c.body, {{"If-Match", "\"1\""}});

@@ -3,6 +3,7 @@
 // Everything in it is thread-safe: handlers run on several worker threads.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -36,6 +37,10 @@ struct ApiServices {
   MetricsRegistry& metrics;
   RebuildRunner& rebuilds;
   ReadCache* cache = nullptr;  // null: no cache (api_cache_ttl_ms = 0 or no Redis URL)
+  // Open /api/v1/events/live streams: each holds a handler thread, so at most
+  // max_live_streams (half the handler threads) may be open at once.
+  int max_live_streams = 4;
+  std::atomic<int> live_streams{0};
   // Microseconds since the Unix epoch (a test may pin it).
   std::function<std::int64_t()> now_us = [] {
     return std::chrono::duration_cast<std::chrono::microseconds>(

@@ -4,6 +4,8 @@
 // project as a dataset with aggregated crawl-job statistics (PixCrawler's
 // DatasetResponse / DatasetStats). They are written by events only: crawl,
 // validation and export jobs are submitted through POST /api/v1/jobs.
+#include <limits>
+
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
@@ -106,13 +108,24 @@ base::Result<std::int64_t> IdParam(const ApiRequest& req, std::string_view noun)
   return std::stoll(std::string(text));
 }
 
+// ?cursor= of a list paged by id: the last id of the previous page (ids are
+// PostgreSQL integers).
+base::Result<std::optional<std::int64_t>> IdCursor(const ApiRequest& req) {
+  auto cursor = IntParam(req, "cursor");
+  if (!cursor) return cursor;
+  if (*cursor && (**cursor < 0 || **cursor > std::numeric_limits<std::int32_t>::max()))
+    return Fail(ErrorCode::kInvalidArgument,
+                "cursor is not one this API gave out; pass next_cursor from the previous page unchanged");
+  return cursor;
+}
+
 base::Result<ApiResponse> List(ApiServices& s, const ApiRequest& req, const Resource& r) {
   std::vector<std::string_view> allowed = {"limit", "cursor"};
   for (const auto& f : r.filters) allowed.push_back(f.param);
   if (auto ok = CheckQueryParams(req, allowed); !ok) return std::unexpected(ok.error());
   auto limit = LimitParam(req, 50, 500);
   if (!limit) return std::unexpected(limit.error());
-  auto cursor = IntParam(req, "cursor");
+  auto cursor = IdCursor(req);
   if (!cursor) return std::unexpected(cursor.error());
   std::vector<std::string> params;
   for (const auto& f : r.filters) {
@@ -181,7 +194,7 @@ base::Result<ApiResponse> Datasets(ApiServices& s, const ApiRequest& req, bool o
     id = *parsed;
   }
   auto limit = LimitParam(req, 50, 500);
-  auto cursor = IntParam(req, "cursor");
+  auto cursor = IdCursor(req);
   if (!limit) return std::unexpected(limit.error());
   if (!cursor) return std::unexpected(cursor.error());
   auto rows = QueryJson(s.pool, "reading datasets", "", kDatasets, id, cursor->value_or(0), *limit + 1);

@@ -7,6 +7,7 @@
 #include "events/redis/redis_waker.hpp"
 #include "events/store/audit_seal.hpp"
 #include "events/store/subscription.hpp"
+#include "orchestrator/api/http/problem.hpp"
 #include "orchestrator/api/routes/route_support.hpp"
 #include "orchestrator/api/routes/routes.hpp"
 
@@ -19,6 +20,7 @@ using base::ErrorCode;
 using base::Fail;
 
 inline constexpr int kMaxFeedPage = 1000;
+inline const std::vector<std::string> kCurationCategories = {"pair", "job", "breed", "service"};
 inline constexpr auto kKeepAlive = std::chrono::seconds(15);
 
 // ?category=a,b&type=X,Y
@@ -113,11 +115,22 @@ base::Result<ApiResponse> AuditVerify(ApiServices& s, const ApiRequest& req) {
 // Server-Sent Events: every new event (after ?after= or Last-Event-ID, else
 // from now) matching the filter, with the position as the SSE id so a client
 // that reconnects resumes without a gap.
-base::Result<ApiResponse> Live(ApiServices& s, const ApiRequest& req) {
+base::Result<ApiResponse> Live(ApiServices& s, const ApiRequest& req, const Principal& who) {
   static constexpr std::string_view kAllowed[] = {"after", "category", "type"};
   if (auto ok = CheckQueryParams(req, kAllowed); !ok) return std::unexpected(ok.error());
   auto filter = FilterParams(req);
   if (!filter) return std::unexpected(filter.error());
+  // The whole log (API keys, users seen, ...) is for auditors; others follow
+  // what the curation page shows.
+  if (!who.HasRole("auditor")) {
+    if (filter->categories.empty()) filter->categories = kCurationCategories;
+    for (const auto& c : filter->categories)
+      if (std::ranges::find(kCurationCategories, c) == kCurationCategories.end())
+        return Problem(403, "forbidden",
+                       fmt::format("the '{}' events are for auditors; without that role follow: pair, job, breed, "
+                                   "service",
+                                   c));
+  }
   std::string from_text(req.Header("last-event-id"));
   if (from_text.empty()) from_text = StringParam(req, "after");
   events::LogPosition from;
@@ -130,9 +143,22 @@ base::Result<ApiResponse> Live(ApiServices& s, const ApiRequest& req) {
     if (!parsed) return std::unexpected(parsed.error());
     from = *parsed;
   }
+  if (s.live_streams.fetch_add(1) >= s.max_live_streams) {
+    --s.live_streams;
+    return Problem(503, "unavailable",
+                   fmt::format("{} live event streams are open, the most this server keeps; close one or retry "
+                               "later (or raise api_worker_threads)",
+                               s.max_live_streams))
+        .WithHeader("Retry-After", "5");
+  }
   auto& store = s.store;
   const auto& config = s.config;
-  return ApiResponse::EventStream([&store, &config, from, filter = *filter](EventStreamWriter& out) {
+  auto& open_streams = s.live_streams;
+  return ApiResponse::EventStream([&store, &config, &open_streams, from, filter = *filter](EventStreamWriter& out) {
+    struct Closed {
+      std::atomic<int>& n;
+      ~Closed() { --n; }
+    } closed{open_streams};
     std::unique_ptr<events::RedisWaker> waker;
     if (auto address = events::ParseRedisUrl(config.Get("redis_url")))
       waker = std::make_unique<events::RedisWaker>(
@@ -169,7 +195,7 @@ void AddEventRoutes(Router& router, ApiServices& s) {
               [&s](const ApiRequest& req, const Principal&) { return Feed(s, req); }});
   router.Add({http::verb::get, "/api/v1/events/live", roles::kReaders, false,
               "New events as Server-Sent Events (filterable; resumes from Last-Event-ID)",
-              [&s](const ApiRequest& req, const Principal&) { return Live(s, req); }});
+              [&s](const ApiRequest& req, const Principal& who) { return Live(s, req, who); }});
   router.Add({http::verb::get, "/api/v1/streams/{stream_id}", roles::kAuditors, false, "One stream's events",
               [&s](const ApiRequest& req, const Principal&) { return Stream(s, req); }});
   router.Add({http::verb::get, "/api/v1/audit/head", roles::kAuditors, false,

@@ -119,7 +119,8 @@ base::Result<ApiResponse> ListJobs(ApiServices& s, const ApiRequest& req) {
     const auto sep = cursor.find('_');
     at_us = cursor.substr(0, sep);
     at_id = sep == std::string::npos ? "" : cursor.substr(sep + 1);
-    if (at_us.empty() || at_us.find_first_not_of("0123456789") != std::string::npos || !base::IsUuid(at_id))
+    if (at_us.empty() || at_us.size() > 18 || at_us.find_first_not_of("0123456789") != std::string::npos ||
+        !base::IsUuid(at_id))
       return Fail(ErrorCode::kInvalidArgument,
                   "cursor is not one this API gave out; pass next_cursor from the previous page unchanged");
   }

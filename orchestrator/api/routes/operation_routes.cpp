@@ -100,15 +100,6 @@ WHERE worker IS NOT NULL AND updated_at > now() - interval '5 minutes')~";
 base::Result<ApiResponse> Metrics(ApiServices& s, const ApiRequest& req) {
   if (auto ok = CheckQueryParams(req, {}); !ok) return std::unexpected(ok.error());
   auto& m = s.metrics;
-  if (!m.IsRegistered("furrsight_log_head_position")) {
-    m.RegisterGauge("furrsight_log_head_position",
-                    "global position of the newest event (its rate is the append rate)");
-    m.RegisterGauge("furrsight_projection_lag_events", "events in the log not yet applied, per projection");
-    m.RegisterGauge("furrsight_projection_events_applied", "events applied by the generation, per projection");
-    m.RegisterGauge("furrsight_jobs", "jobs by type and status (the jobs read model)");
-    m.RegisterGauge("furrsight_workers_seen", "distinct workers that held a job in the last 5 minutes");
-    m.RegisterGauge("furrsight_api_cache_lookups", "read-cache lookups of this process since it started, by result");
-  }
   if (s.cache != nullptr) {
     m.SetGauge("furrsight_api_cache_lookups", {{"result", "hit"}}, static_cast<double>(s.cache->hits()));
     m.SetGauge("furrsight_api_cache_lookups", {{"result", "miss"}}, static_cast<double>(s.cache->misses()));
@@ -174,7 +165,19 @@ base::Result<ApiResponse> StartRebuild(ApiServices& s, const ApiRequest& req, co
 
 }  // namespace
 
+// The gauges /metrics fills at scrape time, registered before any request.
+static void RegisterGauges(MetricsRegistry& m) {
+  m.RegisterGauge("furrsight_log_head_position",
+                    "global position of the newest event (its rate is the append rate)");
+  m.RegisterGauge("furrsight_projection_lag_events", "events in the log not yet applied, per projection");
+  m.RegisterGauge("furrsight_projection_events_applied", "events applied by the generation, per projection");
+  m.RegisterGauge("furrsight_jobs", "jobs by type and status (the jobs read model)");
+  m.RegisterGauge("furrsight_workers_seen", "distinct workers that held a job in the last 5 minutes");
+  m.RegisterGauge("furrsight_api_cache_lookups", "read-cache lookups of this process since it started, by result");
+}
+
 void AddOperationRoutes(Router& router, ApiServices& s) {
+  RegisterGauges(s.metrics);
   router.Add({http::verb::get, "/healthz", {}, true, "Alive (no authentication)",
               [](const ApiRequest& req, const Principal&) { return Health(req); }});
   router.Add({http::verb::get, "/readyz", roles::kOperators, false,

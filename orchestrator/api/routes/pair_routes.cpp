@@ -51,7 +51,10 @@ base::Result<ApiResponse> Cached(ApiServices& s, std::string_view kind, const st
     return response;
   }
   auto response = read();
-  if (response && response->status == 200) s.cache->Put(key, response->body);
+  // One pair: only the body of exactly this version (a command may have
+  // committed between reading the version and folding the stream).
+  const bool same_version = kind != "pair" || (response && response->Header("ETag") == ETagOf(std::stoll(version)));
+  if (response && response->status == 200 && same_version) s.cache->Put(key, response->body);
   return response;
 }
 
