@@ -264,6 +264,10 @@ TEST_F(ApiTest, JobsSubmitListShowCancelAndRetry) {
   auto again = client_->Post("/api/v1/jobs", json::object{{"type", "NOOP"}}, {{"Idempotency-Key", "nightly-1"}});
   EXPECT_EQ(again.Json().at("id").as_string(), id) << "the same key names the same job";
   EXPECT_FALSE(again.Json().at("created").as_bool());
+  auto other_type = client_->Post("/api/v1/jobs", json::object{{"type", "BATCH_INFERENCE"}},
+                                  {{"Idempotency-Key", "nightly-1"}});
+  EXPECT_EQ(other_type.status, 409) << other_type.body;
+  EXPECT_NE(other_type.body.find("already names job " + id), std::string::npos) << other_type.body;
 
   EXPECT_EQ(Get("/api/v1/jobs/" + id).status, 200);
   WaitFor("the job in the list", [&] {

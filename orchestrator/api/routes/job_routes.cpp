@@ -90,6 +90,15 @@ base::Result<ApiResponse> SubmitJob(ApiServices& s, const ApiRequest& req, const
   o.project_id = project->value_or("");
   auto submitted = s.jobs.Submit(o, CommandContextFor(req, who, s.now_us()));
   if (!submitted) return std::unexpected(submitted.error());
+  if (!submitted->created) {
+    // The key names an existing job: it must be this request's kind of job.
+    auto existing = s.jobs.Load(submitted->job_id);
+    if (!existing) return std::unexpected(existing.error());
+    if (existing->job_type != o.job_type)
+      return Fail(ErrorCode::kConflict,
+                  fmt::format("idempotency key '{}' already names job {} of type {}, not {}; use a new key",
+                              o.idempotency_key, submitted->job_id, existing->job_type, o.job_type));
+  }
   const auto url = JobUrl(submitted->job_id);
   return ApiResponse::Json(202, json::object{{"id", submitted->job_id},
                                              {"type", o.job_type},
