@@ -39,12 +39,20 @@ dup AS (
   WHERE (SELECT 1 FROM events e WHERE e.event_id = i.event_id LIMIT 1) IS NOT NULL
 ),
 bad AS (SELECT count(*) AS n FROM s WHERE s.expected IS NOT NULL AND s.expected <> s.actual),
+-- Shared stream locks, tried: a retry after a lost race holds its streams'
+-- locks exclusively (kLockStreams), so while it runs no other append to them
+-- can write, and a retry never loses a second time. $3: the caller holds
+-- its streams' locks already (a retry, or an append in a longer transaction).
+lk AS MATERIALIZED (
+  SELECT coalesce(bool_and(pg_try_advisory_xact_lock_shared(hashtextextended(stream_id, 1179996754))), true) AS ok
+  FROM (SELECT stream_id FROM s WHERE NOT $3::bool ORDER BY stream_id) sorted
+),
 ins AS (
   INSERT INTO events (event_id, stream_id, stream_version, event_type, schema_version, payload, metadata)
   SELECT i.event_id, i.stream_id, s.actual + row_number() OVER (PARTITION BY i.stream_id ORDER BY i.ord),
          i.event_type, i.schema_version, i.payload, i.metadata
   FROM input i JOIN s USING (stream_id)
-  WHERE (SELECT n FROM bad) = 0 AND (SELECT n FROM dup) = 0
+  WHERE (SELECT ok FROM lk) AND (SELECT n FROM bad) = 0 AND (SELECT n FROM dup) = 0
   -- Grouped by stream, each stream in the order given: concurrent appends then
   -- take the streams' index entries in one order and cannot deadlock.
   ORDER BY i.stream_id, i.ord
@@ -53,24 +61,32 @@ ins AS (
 SELECT 'appended', event_id::text, stream_id, stream_version, global_position, tx_id::text FROM ins
 UNION ALL
 SELECT 'conflict', NULL, stream_id, actual, expected, NULL FROM s
- WHERE (SELECT n FROM dup) = 0 AND s.expected IS NOT NULL AND s.expected <> s.actual
+ WHERE (SELECT ok FROM lk) AND (SELECT n FROM dup) = 0 AND s.expected IS NOT NULL AND s.expected <> s.actual
 UNION ALL
-SELECT 'duplicate', NULL, NULL, n, NULL, NULL FROM dup WHERE n > 0)~";
+SELECT 'duplicate', NULL, NULL, n, NULL, NULL FROM dup WHERE n > 0 AND (SELECT ok FROM lk)
+UNION ALL
+SELECT 'busy', NULL, NULL, NULL, NULL, NULL FROM lk WHERE NOT ok)~";
 
 // The common case, one event: the same checks as kAppend in a lighter
-// statement. No row back means a conflict or a duplicate; the caller then
-// runs kAppend, which says which.
+// statement. No row back means a conflict, a duplicate or a stream locked by
+// a retrying append; the caller then runs kAppend, which says which.
 inline constexpr std::string_view kAppendOne = R"~(
 INSERT INTO events (event_id, stream_id, stream_version, event_type, schema_version, payload, metadata)
 SELECT $1::uuid, $2, v.actual + 1, $3, $4, $5::jsonb, $6::jsonb
 FROM (SELECT coalesce(max(stream_version), 0) AS actual FROM events WHERE stream_id = $2) v
-WHERE ($7::bigint IS NULL OR v.actual = $7::bigint)
+WHERE pg_try_advisory_xact_lock_shared(hashtextextended($2, 1179996754))
+  AND ($7::bigint IS NULL OR v.actual = $7::bigint)
   AND (SELECT 1 FROM events e WHERE e.event_id = $1::uuid LIMIT 1) IS NULL
 RETURNING event_id::text, stream_id, stream_version, global_position, tx_id::text)~";
 
-// Stream locks in one order (sorted), so lockers never deadlock.
+// Stream locks in one order (sorted), so lockers never deadlock: exclusive
+// for a retry after a lost race, shared for an append inside a longer
+// transaction (kAppend then holds its tried shared locks already).
 inline constexpr std::string_view kLockStreams = R"~(
 SELECT pg_advisory_xact_lock(hashtextextended(s, 1179996754))
+FROM (SELECT s FROM jsonb_array_elements_text($1::jsonb) AS s ORDER BY s) sorted)~";
+inline constexpr std::string_view kLockStreamsShared = R"~(
+SELECT pg_advisory_xact_lock_shared(hashtextextended(s, 1179996754))
 FROM (SELECT s FROM jsonb_array_elements_text($1::jsonb) AS s ORDER BY s) sorted)~";
 
 inline constexpr std::string_view kSelectByEventIds = R"~(
@@ -225,6 +241,7 @@ void EventStore::PrepareStatements(pqxx::connection& conn) {
   conn.prepare("fs_append", std::string(kAppend));
   conn.prepare("fs_by_event_ids", std::string(kSelectByEventIds));
   conn.prepare("fs_lock_streams", std::string(kLockStreams));
+  conn.prepare("fs_lock_streams_shared", std::string(kLockStreamsShared));
   conn.prepare("fs_append_one", std::string(kAppendOne));
   conn.prepare("fs_read_stream_fwd", ReadStreamSql(Direction::kForward));
   conn.prepare("fs_read_stream_bwd", ReadStreamSql(Direction::kBackward));
@@ -351,7 +368,8 @@ base::Result<AppendResult> AppendInTransaction(pqxx::transaction_base& tx,
                                                std::span<const StreamExpectation> expectations,
                                                std::span<const NewEvent> events) {
   AppendParams p = BuildAppendParams(expectations, events);
-  auto rows = tx.exec_prepared("fs_append", p.streams_json, p.events_json);
+  tx.exec_prepared("fs_lock_streams_shared", p.stream_ids_json);
+  auto rows = tx.exec_prepared("fs_append", p.streams_json, p.events_json, true);
   return ParseAppendRows(tx, rows, events, p.ids);
 }
 
@@ -375,13 +393,18 @@ base::Result<AppendResult> EventStore::AppendOnce(std::span<const StreamExpectat
                                 false};
           // Nothing written: kAppend below tells a conflict from a duplicate.
         }
-        return ParseAppendRows(tx, tx.exec_prepared("fs_append", p.streams_json, p.events_json), events, p.ids);
+        auto rows = tx.exec_prepared("fs_append", p.streams_json, p.events_json, false);
+        if (!rows.empty() && std::string_view(rows[0][0].c_str()) == "busy") {
+          retry = true;  // a retrying append holds a stream: queue behind it
+          return Fail(ErrorCode::kConflict, "append: a concurrent append held the stream; try again");
+        }
+        return ParseAppendRows(tx, rows, events, p.ids);
       }
       // After a lost race: lock the streams first (advisory locks assign no
       // transaction id), so the append's snapshot sees every earlier writer.
       pqxx::work tx(conn);
       tx.exec_prepared("fs_lock_streams", p.stream_ids_json);
-      auto result = ParseAppendRows(tx, tx.exec_prepared("fs_append", p.streams_json, p.events_json), events, p.ids);
+      auto result = ParseAppendRows(tx, tx.exec_prepared("fs_append", p.streams_json, p.events_json, true), events, p.ids);
       if (result) tx.commit();
       return result;
     } catch (const pqxx::unique_violation& e) {

@@ -124,7 +124,10 @@ TEST_F(EventStoreTest, ConcurrentAnyAppendsToOneStreamAllLandInOrder) {
   for (int w = 0; w < kWriters; ++w)
     writers.emplace_back([&] {
       for (int i = 0; i < kEach; ++i)
-        if (!store_->Append("pair-any", ExpectedVersion::Any(), std::vector{TestEvent("pair-any")})) ++failures;
+        if (auto r = store_->Append("pair-any", ExpectedVersion::Any(), std::vector{TestEvent("pair-any")}); !r) {
+          ++failures;
+          ADD_FAILURE() << r.error().message;
+        }
     });
   for (auto& t : writers) t.join();
   EXPECT_EQ(failures.load(), 0);

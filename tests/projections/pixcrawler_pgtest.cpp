@@ -540,10 +540,21 @@ TEST_F(PixCrawlerTest, LiveTablesEqualAFreshRebuildRowForRowForBothProjections) 
       EXPECT_TRUE(types.contains(std::string(entry.type))) << entry.type << " is missing from the generated history";
   }
   const auto head = *store_->Head();
+  // Wait while the live projectors make progress (a loaded CI machine is slow);
+  // give up only after 60 s without any.
   for (const auto* p : both) {
-    for (int i = 0; i < 6000; ++i) {
+    events::LogPosition last{};
+    auto progressed = std::chrono::steady_clock::now();
+    for (;;) {
       auto g = LoadGeneration(conn, p->name(), live[std::string(p->name())].generation);
       if (g && g->checkpoint == head) break;
+      if (g && g->checkpoint != last) {
+        last = g->checkpoint;
+        progressed = std::chrono::steady_clock::now();
+      } else if (std::chrono::steady_clock::now() - progressed > 60s) {
+        ADD_FAILURE() << p->name() << " stopped at " << last.global_position << " short of " << head.global_position;
+        break;
+      }
       std::this_thread::sleep_for(20ms);
     }
   }
