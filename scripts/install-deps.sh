@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs exactly the Debian packages FurrSight needs to build, test and run,
 # and only those that are missing, then the Node tools the tests run
-# (scripts/node/package.json: s3rver, the harness's S3 server) with npm from
+# (scripts/node/package.json: s3rver, the harness's S3 server; playwright-core,
+# which the browser test uses to drive /usr/bin/chromium) with npm from
 # the lock file. Fast (a dpkg query and a checksum) when all are present.
 #
 #   scripts/install-deps.sh            build + test + run packages, Node tools
@@ -14,7 +15,7 @@ packages=(
   # libraries (the design card's stack)
   libpqxx-dev libpq-dev libhiredis-dev
   libboost1.81-dev libboost-json1.81-dev
-  libcurl4-openssl-dev libssl-dev libfmt-dev libgumbo-dev
+  libcurl4-openssl-dev libssl-dev libfmt-dev libgumbo-dev zlib1g-dev
   libopencv-dev libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev libbenchmark-dev
   # services the project starts itself (embedded default, test harness)
@@ -22,7 +23,7 @@ packages=(
   # Node.js runs the test harness's S3 server (s3rver); npm installs it
   nodejs
   # tools used by tests and benchmarks
-  curl procps wrk
+  curl procps wrk tar unzip
 )
 
 missing=()
