@@ -24,6 +24,8 @@ packages=(
   nodejs
   # tools used by tests and benchmarks
   curl procps wrk tar unzip
+  # the curation page's browser test (tests/ui) drives Debian's Chromium with playwright-core
+  chromium
 )
 
 missing=()
