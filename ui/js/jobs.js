@@ -9,6 +9,7 @@ import { $, el, announce, problemText, formatTime } from './dom.js';
 
 const TERMINAL = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
 const POLL_MS = 1000;
+const SAFETY_POLL_MS = 5000;
 
 export const EXAMPLES = {
   SCRAPE_URL: { urls: ['https://groomers.example/gallery'], max_depth: 1, max_pages: 5, max_images: 20 },
@@ -86,14 +87,24 @@ export class Jobs {
     // Read the job once the stream is open, so nothing between submit and open is missed.
     this.api.stream(`/api/v1/events/live${query({ category: 'job' })}`, {
       signal: abort.signal,
-      onOpen: () => { this.setMode('live (server-sent events)'); this.refresh(id); },
+      onOpen: () => {
+        this.setMode('live (server-sent events)');
+        this.refresh(id);
+        // A slow check besides the stream, in case it stalls behind a proxy.
+        const safety = () => {
+          if (abort.signal.aborted || this.isDone(id)) return;
+          this.refresh(id).then(() => { if (this.abort === abort) this.pollTimer = setTimeout(safety, SAFETY_POLL_MS); });
+        };
+        this.pollTimer = setTimeout(safety, SAFETY_POLL_MS);
+      },
       onEvent: (ev) => {
         if (ev.stream_id !== `job-${id}`) return;
         if (ev.payload && typeof ev.payload.progress === 'number' && this.job && this.job.id === id) {
           this.job.progress = ev.payload.progress;
           this.render();
         }
-        this.refresh(id);
+        // The event is in the log; the jobs read model shows it a moment later.
+        this.refresh(id, ev.version);
       },
     }).then(() => {
       if (!abort.signal.aborted && !this.isDone(id)) { this.setMode('stream ended; polling'); this.poll(id); }
@@ -116,10 +127,18 @@ export class Jobs {
     step();
   }
 
-  async refresh(id) {
+  // Reads the job row; with minVersion, waits (briefly) until the read model
+  // has caught up with that event of the job's stream.
+  async refresh(id, minVersion = 0) {
     try {
-      const { body } = await this.api.get(`/api/v1/jobs/${encodeURIComponent(id)}`);
+      let body;
+      for (let attempt = 0; ; attempt += 1) {
+        ({ body } = await this.api.get(`/api/v1/jobs/${encodeURIComponent(id)}`));
+        if (Number(body.version || 0) >= minVersion || attempt >= 25) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
       if (!this.job || this.job.id !== id) return;
+      if (Number(this.job.version || 0) > Number(body.version || 0)) return;  // an older read finished late
       this.job = body;
       this.render();
       if (TERMINAL.has(body.status)) {
