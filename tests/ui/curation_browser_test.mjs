@@ -69,7 +69,10 @@ function startDev() {
   // so the REST API line arrives while dev keeps running.
   const useStdbuf = fs.existsSync('/usr/bin/stdbuf');
   const [cmd, ...args] = useStdbuf ? ['/usr/bin/stdbuf', '-oL', '-eL', ...argv] : argv;
-  dev = spawn(cmd, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Hermetic: no FURRSIGHT_* setting of the caller's environment (e.g. the test
+  // harness's database URL or a model endpoint) reaches dev.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FURRSIGHT_')));
+  dev = spawn(cmd, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env });
   const devLog = fs.createWriteStream(path.join(artifacts, 'dev.log'));
   for (const s of [dev.stdout, dev.stderr]) {
     s.on('data', (d) => { devOutput += d.toString(); devLog.write(d); });
@@ -162,6 +165,14 @@ async function run() {
   check(/^fs_[0-9a-f]{16}_/.test(key), 'the admin key file holds an API key');
   const keyId = key.split('_')[1];
   const api = apiClient(apiUrl, key);
+
+  // Grooming services for the services dialog (a fresh dev has none; admins add them).
+  for (const name of ['Bath', 'Haircut', 'Nail trim']) {
+    const added = await api('/api/v1/services', {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ name }),
+    });
+    equal(added.status, 201, `POST /api/v1/services ${name}`);
+  }
 
   step = 'the page is served without credentials';
   const index = await fetch(`${apiUrl}/ui/`);
@@ -313,6 +324,64 @@ async function run() {
   check(!eventsC.body.events.some((e) => e.type === 'PairVerified'), 'pair C has no PairVerified event');
   equal(await page.locator('#detail-status').textContent(), 'UNVERIFIED', 'pair C\'s status on the page');
   await shot(page, 'undone');
+
+  step = 'breed (b), note (n) and services (s) pending together on one pair';
+  await page.keyboard.press('b');
+  await page.locator('#breed-dialog[open]').waitFor();
+  equal(await page.evaluate(() => document.activeElement?.id), 'breed-input', 'focus in the breed dialog');
+  await page.keyboard.type('Standard Poodle');
+  await page.keyboard.press('Enter');
+  await page.locator('#breed-dialog[open]').waitFor({ state: 'detached' });
+  await page.keyboard.press('n');
+  await page.locator('#note-dialog[open]').waitFor();
+  const note = `ui test note ${Date.now()}`;
+  await page.keyboard.type(note);
+  await page.click('#note-dialog button[type="submit"]');
+  await page.locator('#note-dialog[open]').waitFor({ state: 'detached' });
+  await page.keyboard.press('s');
+  await page.locator('#services-dialog[open]').waitFor();
+  const choices = await page.locator('#services-choices input[name="service"]').evaluateAll((cs) => cs.map((c) => c.value));
+  equal(choices.join(','), 'Bath,Haircut,Nail trim', 'the services dialog offers the catalog');
+  await page.check('#services-choices input[value="Haircut"]');
+  await page.check('#services-choices input[value="Bath"]');
+  await page.click('#services-dialog button[type="submit"]');
+  await page.locator('#services-dialog[open]').waitFor({ state: 'detached' });
+  equal(await page.locator('#toasts .toast').count(), 3, 'three actions pending');
+  await shot(page, 'three-pending');
+  await page.locator('#toasts .toast').first().waitFor({ state: 'detached', timeout: UNDO_DELAY_MS + 10000 });
+  await page.waitForFunction(() => document.querySelectorAll('#toasts .toast').length === 0, null, { timeout: UNDO_DELAY_MS + 10000 });
+  await page.locator('#detail-services', { hasText: 'Haircut' }).waitFor();
+  await page.locator('#detail-notes', { hasText: note }).waitFor();
+  const labelled = await api(`/api/v1/pairs/${pairC}`);
+  equal(labelled.body.breed, 'Standard Poodle', 'GET /api/v1/pairs/C breed');
+  equal(JSON.stringify([...labelled.body.services].sort()), JSON.stringify(['Bath', 'Haircut']), 'GET /api/v1/pairs/C services');
+  check(labelled.body.notes.some((n) => n.note === note), 'GET /api/v1/pairs/C has the note');
+  equal(labelled.body.status, 'UNVERIFIED', 'pair C is still unverified');
+  equal(await page.locator('#error').isVisible(), false, 'no error shown (each action went with the version the one before it made)');
+  check((await page.locator('#detail-breed').textContent()).startsWith('Standard Poodle'), 'the breed on the page');
+  await shot(page, 'labelled');
+
+  step = 'bulk verify (x selects, "Verify selected")';
+  const [pairD, pairE] = [ids[3], ids[4]];
+  check(pairD && pairE, 'five pairs in the queue');
+  await page.keyboard.press('j');
+  await page.locator(`#detail[data-pair-id="${pairD}"]`).waitFor();
+  await page.keyboard.press('x');
+  await page.keyboard.press('j');
+  await page.locator(`#detail[data-pair-id="${pairE}"]`).waitFor();
+  await page.keyboard.press('x');
+  equal(await page.locator('#queue-list .pick:checked').count(), 2, 'two pairs selected');
+  equal(await page.locator('#bulk-verify').textContent(), 'Verify selected (2)', 'the bulk button');
+  await page.click('#bulk-verify');
+  await page.locator('#toasts .toast', { hasText: 'Verify 2 pairs' }).waitFor();
+  await shot(page, 'bulk-pending');
+  for (const id of [pairD, pairE]) {
+    await page.locator(`#queue-list li[data-pair-id="${id}"] .badge`, { hasText: /^VERIFIED$/ })
+      .waitFor({ timeout: UNDO_DELAY_MS + 10000 });
+    equal((await api(`/api/v1/pairs/${id}`)).body.status, 'VERIFIED', `GET /api/v1/pairs/${id.slice(0, 8)} after the bulk verify`);
+  }
+  equal(await page.locator('#queue-list .pick:checked').count(), 0, 'the selection is cleared');
+  await shot(page, 'bulk-verified');
 
   step = 'a job through the form';
   await page.click('#views-nav button[data-view="jobs"]');

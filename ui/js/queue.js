@@ -26,6 +26,7 @@ export class Queue {
     this.catalog = { breeds: [], services: [] };
     this.images = new Map();  // sha256 -> object URL
     this.detailToken = 0;
+    this.inflight = new Map();  // pair id -> the promise of its command in flight
     this.bind();
   }
 
@@ -411,13 +412,24 @@ export class Queue {
       label,
       meta: { kind, pairIds: [id], versions: { [id]: pair.version } },
       run: async (e) => {
-        await this.send(id, method, route, body, e.meta.versions[id], label);
+        // The version is read when the send starts: an earlier action on this
+        // pair still in flight may advance it first.
+        await this.serial(id, () => this.send(id, method, route, body, e.meta.versions[id], label));
         this.refreshMarks();
       },
       onCancel: () => this.refreshMarks(),
     });
     this.refreshMarks();
     return entry;
+  }
+
+  // Commands on one pair go one at a time, in the order they were decided.
+  serial(id, fn) {
+    const previous = this.inflight.get(id) || Promise.resolve();
+    const next = previous.catch(() => {}).then(fn);
+    this.inflight.set(id, next);
+    next.finally(() => { if (this.inflight.get(id) === next) this.inflight.delete(id); });
+    return next;
   }
 
   // Sends one command; returns true when it was applied.
@@ -497,7 +509,7 @@ export class Queue {
         let ok = 0;
         for (const id of ids) {
           const body = kind === 'verify' ? {} : { reason };
-          if (await this.send(id, 'POST', kind, body, e.meta.versions[id], `${kind} pair ${shortId(id)}`)) ok += 1;
+          if (await this.serial(id, () => this.send(id, 'POST', kind, body, e.meta.versions[id], `${kind} pair ${shortId(id)}`))) ok += 1;
         }
         announce(`${label}: ${ok} of ${ids.length} applied`);
         if (ok < ids.length) showError(`${label}: ${ids.length - ok} not applied (see above; reloaded)`);
