@@ -383,6 +383,26 @@ async function run() {
   equal(await page.locator('#queue-list .pick:checked').count(), 0, 'the selection is cleared');
   await shot(page, 'bulk-verified');
 
+  step = 'a stale version: 409 shown, the pair reloaded';
+  const pairF = ids[5];
+  check(pairF, 'six pairs in the queue');
+  await page.keyboard.press('j');
+  await page.locator(`#detail[data-pair-id="${pairF}"]`).waitFor();
+  equal(await page.locator('#detail-version').textContent(), '1', 'pair F\'s version on the page');
+  // Someone else adds a note while the page still shows version 1.
+  const other = await api(`/api/v1/pairs/${pairF}/notes`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json', 'If-Match': '"1"' },
+    body: JSON.stringify({ note: 'changed behind the page' }),
+  });
+  equal(other.status, 200, 'a note added through the API');
+  await page.keyboard.press('v');
+  await page.locator('#error', { hasText: '409 conflict' }).waitFor({ timeout: UNDO_DELAY_MS + 10000 });
+  await page.locator('#detail-version', { hasText: /^2$/ }).waitFor();
+  await page.locator('#detail-notes', { hasText: 'changed behind the page' }).waitFor();
+  equal((await api(`/api/v1/pairs/${pairF}`)).body.status, 'UNVERIFIED', 'pair F stays unverified after the 409');
+  equal(await page.locator('#detail-status').textContent(), 'UNVERIFIED', 'pair F\'s status on the page');
+  await shot(page, 'conflict');
+
   step = 'a job through the form';
   await page.click('#views-nav button[data-view="jobs"]');
   await page.locator('#job-form').waitFor();

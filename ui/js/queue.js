@@ -428,7 +428,7 @@ export class Queue {
     const previous = this.inflight.get(id) || Promise.resolve();
     const next = previous.catch(() => {}).then(fn);
     this.inflight.set(id, next);
-    next.finally(() => { if (this.inflight.get(id) === next) this.inflight.delete(id); });
+    next.finally(() => { if (this.inflight.get(id) === next) this.inflight.delete(id); }).catch(() => {});
     return next;
   }
 
@@ -449,7 +449,7 @@ export class Queue {
       return true;
     } catch (err) {
       if (err.status === 409) {
-        showError(`Not applied — ${label}: ${err.message}. The pair has been reloaded; decide again.`);
+        showError(`Not applied — ${label}: ${problemText(err)}. The pair has been reloaded; decide again.`);
         await this.reloadPair(id);
       } else {
         showError(`Not applied — ${label}: ${problemText(err)}`);
