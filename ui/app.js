@@ -83,6 +83,8 @@ function showView(name) {
     if (b.dataset.view === name) b.setAttribute('aria-current', 'page'); else b.removeAttribute('aria-current');
   }
   showError('');
+  const titles = { signin: 'Sign in', curation: 'Pairs', jobs: 'Jobs', audit: 'Audit feed' };
+  if (name !== 'signin') announce(`${titles[name]} view`);
   if (name === 'audit' && app.audit && !app.audit.loaded) app.audit.load(true);
   if (name === 'jobs' && app.jobs) app.jobs.loadRecent();
 }
