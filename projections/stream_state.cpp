@@ -1,5 +1,7 @@
 #include "projections/stream_state.hpp"
 
+#include "events/base/time.hpp"
+
 #include <regex>
 
 #include <boost/json.hpp>
@@ -11,16 +13,6 @@ namespace {
 namespace json = boost::json;
 using base::ErrorCode;
 using base::Fail;
-
-// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
-std::int64_t DaysFromCivil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
 
 std::string Str(const json::object& o, std::string_view key) {
   if (const auto* v = o.if_contains(key); v != nullptr && v->is_string()) return std::string(v->as_string());
@@ -116,30 +108,13 @@ void FoldJob(json::object& s, const events::RecordedEvent& e, const json::object
 base::Result<AsOf> ParseAsOf(const std::string& text) {
   // A position: "12345", or "<tx>.<n>" as the API shows positions.
   static const std::regex kPosition(R"(^(?:\d{1,18}\.)?(\d{1,18})$)");
-  static const std::regex kTime(
-      R"(^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?(Z|[+-]\d{2}:?\d{2})$)");
   std::smatch m;
   if (std::regex_match(text, m, kPosition)) return AsOf{std::stoll(m[1]), std::nullopt};
-  if (!std::regex_match(text, m, kTime))
+  const auto time_us = base::ParseIsoTimeUs(text);
+  if (!time_us)
     return Fail(ErrorCode::kInvalidArgument,
                 fmt::format("'{}' is neither a log position (a number) nor a time like 2026-11-22T10:00:00Z", text));
-  std::int64_t days = DaysFromCivil(std::stoll(m[1]), std::stoul(m[2]), std::stoul(m[3]));
-  std::int64_t secs = days * 86400 + std::stoll(m[4]) * 3600 + std::stoll(m[5]) * 60 + std::stoll(m[6]);
-  std::int64_t micros = 0;
-  if (m[7].matched) {
-    std::string frac = m[7].str();
-    frac.resize(6, '0');
-    micros = std::stoll(frac);
-  }
-  std::string zone = m[8].str();
-  if (zone != "Z") {
-    int sign = zone[0] == '-' ? -1 : 1;
-    std::string digits;
-    for (char c : zone.substr(1))
-      if (c != ':') digits += c;
-    secs -= sign * (std::stoi(digits.substr(0, 2)) * 3600 + std::stoi(digits.substr(2, 2)) * 60);
-  }
-  return AsOf{std::nullopt, secs * 1'000'000 + micros};
+  return AsOf{std::nullopt, *time_us};
 }
 
 json::object FoldStream(const std::string& stream_id, const std::vector<events::RecordedEvent>& events) {

@@ -19,6 +19,7 @@
 #include "events/base/log.hpp"
 #include "events/store/store_context.hpp"
 #include "workers/jobs/batch_inference_job.hpp"
+#include "workers/jobs/export_job.hpp"
 #include "workers/jobs/generate_queries_job.hpp"
 #include "workers/jobs/pair_job.hpp"
 #include "workers/jobs/scrape_job.hpp"
@@ -69,7 +70,11 @@ const Kind kKinds[] = {
      }},
     {"validate", "VALIDATE_IMAGES",
      [](Deps& d) -> Made { return std::make_unique<workers::ValidateJob>(d.store, d.blobs); }},
-    {"export", "EXPORT_DATASET", nullptr},
+    {"export", "EXPORT_DATASET",
+     [](Deps& d) -> Made {
+       return std::make_unique<workers::ExportJob>(d.store, d.blobs,
+                                                   workers::ExportJobSettings{.scratch_dir = d.config.Get("export_scratch_dir")});
+     }},
 };
 
 void PrintUsage(std::FILE* out) {

@@ -36,6 +36,7 @@ constexpr SettingSpec kSettings[] = {
     {"blob_signing_key", "",
      "HMAC key of the file store's presigned links; empty: a random key kept in <blob_dir>/.signing-key", false,
      true},
+    {"export_scratch_dir", "", "where export jobs write archives before uploading them; empty: the system's temp directory"},
     {"s3_endpoint", "", "S3 endpoint, scheme://host[:port] (e.g. https://s3.eu-west-1.amazonaws.com); path-style"},
     {"s3_bucket", "furrsight", "S3 bucket holding FurrSight's blobs"},
     {"s3_region", "us-east-1", "S3 region used in request signatures (SigV4)"},
@@ -64,6 +65,7 @@ constexpr SettingSpec kSettings[] = {
     {"api_worker_threads", "8", "threads running request handlers (a live event stream holds one)", true},
     {"api_body_limit_bytes", "1048576", "largest request body accepted (413 beyond)", true},
     {"api_read_timeout_ms", "30000", "a request must arrive whole within this; idle connections close after it", true},
+    {"ui_dir", "", "directory of the curation page's static files; empty: the ui/ folder of the source tree"},
     {"api_cache_ttl_ms", "30000",
      "hot pair reads are cached in Redis this long (keyed by the read model's position, so never stale); 0: no cache"},
     // Inference (docs/inference.md).

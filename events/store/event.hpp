@@ -6,6 +6,9 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
+
+#include "events/base/error.hpp"
 
 namespace furrsight::events {
 
@@ -33,6 +36,11 @@ struct LogPosition {
 
   friend auto operator<=>(const LogPosition&, const LogPosition&) = default;
 };
+
+// "<tx>.<n>": how the API, exports and the CLI show a position; and back
+// ("0" is the start). `what` names the text in the error message.
+std::string FormatPosition(const LogPosition& position);
+base::Result<LogPosition> ParsePosition(std::string_view text, std::string_view what);
 
 struct RecordedEvent {
   LogPosition position;

@@ -107,6 +107,8 @@ base::Result<std::unique_ptr<ApiServer>> ApiServer::Start(const base::Config& co
       .max_live_streams = std::max(1, c.GetInt("api_worker_threads") / 2)});
   p->router = std::make_unique<Router>(*p->header_auth);
   AddAllRoutes(*p->router, *p->services);
+  AddUiRoutes(*p->router, c.Get("ui_dir").empty() ? std::filesystem::path(FURRSIGHT_SOURCE_UI_DIR)
+                                                   : std::filesystem::path(c.Get("ui_dir")));
   HttpServerOptions options;
   options.address = c.Get("api_address");
   const auto& port = c.Get("api_port");

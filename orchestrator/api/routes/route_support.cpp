@@ -92,30 +92,6 @@ std::string StringParam(const ApiRequest& request, std::string_view name) {
   return text ? std::string(*text) : std::string();
 }
 
-std::string FormatPosition(const events::LogPosition& position) {
-  return fmt::format("{}.{}", position.tx_id, position.global_position);
-}
-
-base::Result<events::LogPosition> ParsePosition(std::string_view text, std::string_view what) {
-  events::LogPosition p;
-  const auto dot = text.find('.');
-  auto bad = [&] {
-    return Fail(ErrorCode::kInvalidArgument,
-                fmt::format("{} '{}' is not a log position; pass the \"position\" or \"next\" value this API gave "
-                            "out (\"<tx>.<n>\"), or 0 for the start",
-                            what, text));
-  };
-  if (text == "0") return p;
-  if (dot == std::string_view::npos) return bad();
-  const auto tx = text.substr(0, dot), gp = text.substr(dot + 1);
-  auto r1 = std::from_chars(tx.data(), tx.data() + tx.size(), p.tx_id);
-  auto r2 = std::from_chars(gp.data(), gp.data() + gp.size(), p.global_position);
-  if (tx.empty() || gp.empty() || r1.ec != std::errc() || r1.ptr != tx.data() + tx.size() ||
-      r2.ec != std::errc() || r2.ptr != gp.data() + gp.size() || p.global_position < 0)
-    return bad();
-  return p;
-}
-
 json::object EventJson(const events::RecordedEvent& e) {
   json::error_code ec;
   json::value payload = json::parse(e.payload_json, ec);

@@ -46,8 +46,8 @@ base::Result<std::optional<bool>> BoolParam(const ApiRequest& request, std::stri
 std::string StringParam(const ApiRequest& request, std::string_view name);  // "" when absent
 
 // Log positions as the API shows them: "<tx_id>.<global_position>".
-std::string FormatPosition(const events::LogPosition& position);
-base::Result<events::LogPosition> ParsePosition(std::string_view text, std::string_view what);
+using events::FormatPosition;
+using events::ParsePosition;
 
 // An event as the API shows it.
 boost::json::object EventJson(const events::RecordedEvent& event);

@@ -3,6 +3,8 @@
 // handlers hold a reference to `services`, which must outlive the router.
 #pragma once
 
+#include <filesystem>
+
 #include "orchestrator/api/http/router.hpp"
 #include "orchestrator/api/routes/api_services.hpp"
 
@@ -15,6 +17,8 @@ void AddCatalogRoutes(Router& router, ApiServices& services);    // breeds, groo
 void AddEventRoutes(Router& router, ApiServices& services);      // the log for auditors, SSE
 void AddOperationRoutes(Router& router, ApiServices& services);  // health, metrics, projections
 void AddImageRoutes(Router& router, ApiServices& services);      // images and presigned blobs
+// The curation page's static files (ui_dir empty: every page is a 404 saying so).
+void AddUiRoutes(Router& router, const std::filesystem::path& ui_dir);
 // The OpenAPI 3 document of every route the router holds (call it last).
 void AddOpenApiRoute(Router& router);
 boost::json::object OpenApiDocument(const Router& router);

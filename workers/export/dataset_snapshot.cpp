@@ -1,0 +1,233 @@
+#include "workers/export/dataset_snapshot.hpp"
+
+#include <algorithm>
+#include <map>
+#include <unordered_map>
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include "events/base/text.hpp"
+#include "events/base/time.hpp"
+#include "workers/vision/perceptual_hash.hpp"
+
+namespace furrsight::workers::exporting {
+namespace {
+
+namespace json = boost::json;
+using base::ErrorCode;
+using base::Fail;
+using orchestrator::curation::PairStatusName;
+
+constexpr int kBatch = 5000;
+
+std::string Str(const json::object& o, std::string_view key) {
+  if (const auto* v = o.if_contains(key); v != nullptr && v->is_string()) return std::string(v->as_string());
+  return "";
+}
+std::int64_t Int(const json::object& o, std::string_view key) {
+  if (const auto* v = o.if_contains(key); v != nullptr && v->is_number()) return v->to_number<std::int64_t>();
+  return 0;
+}
+
+base::Result<std::vector<std::string>> StringList(const json::object& o, std::string_view key, std::string_view what) {
+  std::vector<std::string> out;
+  const auto* v = o.if_contains(key);
+  if (v == nullptr) return out;
+  if (v->is_string()) {
+    out.emplace_back(v->as_string());
+    return out;
+  }
+  if (!v->is_array()) return Fail(ErrorCode::kInvalidArgument, fmt::format("{}.{} must be a list of strings", what, key));
+  for (const auto& item : v->as_array()) {
+    if (!item.is_string() || item.as_string().empty())
+      return Fail(ErrorCode::kInvalidArgument, fmt::format("{}.{} must be a list of non-empty strings", what, key));
+    out.emplace_back(item.as_string());
+  }
+  return out;
+}
+
+bool Matches(const std::vector<std::string>& wanted, const std::string& name) {
+  const std::string slug = base::Slug(name);
+  return std::any_of(wanted.begin(), wanted.end(), [&](const std::string& w) { return base::Slug(w) == slug; });
+}
+
+bool Selected(const ExportPair& p, const ExportFilters& f) {
+  const auto status = std::string(PairStatusName(p.state.status));
+  if (!f.statuses.empty() && std::find(f.statuses.begin(), f.statuses.end(), status) == f.statuses.end()) return false;
+  if (!f.breeds.empty() && (p.state.breed.empty() || !Matches(f.breeds, p.state.breed))) return false;
+  if (!f.services.empty() &&
+      std::none_of(p.state.services.begin(), p.state.services.end(), [&](const auto& s) { return Matches(f.services, s); }))
+    return false;
+  if (f.from_us && p.created_us < *f.from_us) return false;
+  if (f.to_us && p.created_us >= *f.to_us) return false;
+  if (!f.project_id.empty() && p.project_id != f.project_id) return false;
+  return true;
+}
+
+}  // namespace
+
+base::Result<ExportFilters> ParseFilters(const json::object* filters) {
+  ExportFilters f;
+  if (filters == nullptr) return f;
+  static constexpr std::string_view kKnown[] = {"status", "breeds", "services", "from", "to", "project_id"};
+  for (const auto& [key, value] : *filters)
+    if (std::find(std::begin(kKnown), std::end(kKnown), key) == std::end(kKnown))
+      return Fail(ErrorCode::kInvalidArgument,
+                  fmt::format("filters.{} is not a filter (status, breeds, services, from, to, project_id)",
+                              std::string_view(key)));
+  auto statuses = StringList(*filters, "status", "filters");
+  if (!statuses) return std::unexpected(statuses.error());
+  if (filters->contains("status")) {
+    for (auto& s : *statuses) {
+      std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+      if (s != "UNVERIFIED" && s != "VERIFIED" && s != "REJECTED")
+        return Fail(ErrorCode::kInvalidArgument,
+                    fmt::format("filters.status '{}' is not UNVERIFIED, VERIFIED or REJECTED", s));
+    }
+    f.statuses = std::move(*statuses);
+  }
+  auto breeds = StringList(*filters, "breeds", "filters");
+  if (!breeds) return std::unexpected(breeds.error());
+  f.breeds = std::move(*breeds);
+  auto services = StringList(*filters, "services", "filters");
+  if (!services) return std::unexpected(services.error());
+  f.services = std::move(*services);
+  for (auto [key, field] : {std::pair{"from", &f.from_us}, std::pair{"to", &f.to_us}}) {
+    if (const auto* v = filters->if_contains(key)) {
+      std::optional<std::int64_t> us;
+      if (v->is_string()) us = base::ParseIsoTimeUs(v->as_string());
+      if (!us)
+        return Fail(ErrorCode::kInvalidArgument,
+                    fmt::format("filters.{} must be a time like 2026-11-22T10:00:00Z", key));
+      *field = us;
+    }
+  }
+  if (f.from_us && f.to_us && *f.from_us >= *f.to_us)
+    return Fail(ErrorCode::kInvalidArgument, "filters.from must be before filters.to");
+  if (const auto* v = filters->if_contains("project_id")) {
+    if (!v->is_string()) return Fail(ErrorCode::kInvalidArgument, "filters.project_id must be a string");
+    f.project_id = std::string(v->as_string());
+  }
+  return f;
+}
+
+json::object FiltersJson(const ExportFilters& f) {
+  json::object o;
+  json::array statuses, breeds, services;
+  for (const auto& s : f.statuses) statuses.emplace_back(s);
+  for (const auto& s : f.breeds) breeds.emplace_back(s);
+  for (const auto& s : f.services) services.emplace_back(s);
+  o["status"] = std::move(statuses);
+  o["breeds"] = std::move(breeds);
+  o["services"] = std::move(services);
+  o["from_us"] = f.from_us ? json::value(*f.from_us) : json::value(nullptr);
+  o["to_us"] = f.to_us ? json::value(*f.to_us) : json::value(nullptr);
+  o["project_id"] = f.project_id;
+  return o;
+}
+
+base::Result<Snapshot> ReadSnapshot(events::EventStore& store, const events::LogPosition& as_of,
+                                    const ExportFilters& filters,
+                                    const std::function<void(std::int64_t)>& progress) {
+  auto head = store.Head();
+  if (!head) return std::unexpected(head.error());
+  if (as_of > (*head))
+    return Fail(ErrorCode::kInvalidArgument,
+                fmt::format("as_of {} is past the readable end of the log ({}); export as of a position the log has "
+                            "reached",
+                            events::FormatPosition(as_of), events::FormatPosition((*head))));
+  Snapshot snap;
+  snap.position = as_of;
+  std::map<std::string, ExportPair> pairs;                 // by pair id: the manifest's order
+  std::unordered_map<std::string, ExportImage> images;     // by sha256
+  std::unordered_map<std::string, std::pair<std::string, std::string>> jobs;  // id -> (project, parent)
+
+  auto read = [&](const events::ReadFilter& filter, const std::function<void(const events::RecordedEvent&)>& apply)
+      -> base::Result<void> {
+    events::LogPosition after{};
+    for (;;) {
+      auto batch = store.ReadAll(after, filter, kBatch);
+      if (!batch) return std::unexpected(batch.error());
+      for (const auto& e : *batch) {
+        if (e.position > as_of) return {};
+        apply(e);
+        ++snap.events_read;
+        snap.position_time_us = std::max(snap.position_time_us, e.recorded_at_us);
+      }
+      if (progress) progress(snap.events_read);
+      if (batch->size() < static_cast<std::size_t>(kBatch)) return {};
+      after = batch->back().position;
+    }
+  };
+
+  auto ok = read({.categories = {"pair", "image"}}, [&](const events::RecordedEvent& e) {
+    if (e.category == "pair") {
+      const std::string id = e.stream_id.substr(5);
+      auto& p = pairs[id];
+      if (p.created_us == 0) p.created_us = e.recorded_at_us;
+      orchestrator::curation::Evolve(p.state, e);
+      return;
+    }
+    if (e.type != "ImageDownloaded" && e.type != "ImageValidated") return;
+    json::error_code ec;
+    auto parsed = json::parse(e.payload_json, ec);
+    if (ec || !parsed.is_object()) return;
+    const auto& o = parsed.as_object();
+    auto& img = images[e.stream_id.substr(6)];
+    if (e.type == "ImageDownloaded" && img.storage_key.empty()) {  // the first download describes the bytes
+      img.sha256 = Str(o, "sha256");
+      img.storage_key = Str(o, "storage_key");
+      img.format = Str(o, "format");
+      img.content_type = Str(o, "content_type");
+      img.url = Str(o, "url");
+      img.crawl_job_id = Str(o, "crawl_job_id");
+      img.width = static_cast<int>(Int(o, "width"));
+      img.height = static_cast<int>(Int(o, "height"));
+      img.file_size = static_cast<std::uint64_t>(Int(o, "file_size"));
+    } else if (e.type == "ImageValidated") {
+      if (auto h = vision::ParsePerceptualHashHex(Str(o, "phash"))) img.phash = *h;
+      if (Int(o, "width") > 0) img.width = static_cast<int>(Int(o, "width"));
+      if (Int(o, "height") > 0) img.height = static_cast<int>(Int(o, "height"));
+    }
+  });
+  if (!ok) return std::unexpected(ok.error());
+
+  if (!filters.project_id.empty()) {  // which project each crawl (or chunk of one) belongs to
+    ok = read({.categories = {"job"}, .types = {"JobRequested"}}, [&](const events::RecordedEvent& e) {
+      json::error_code ec;
+      auto parsed = json::parse(e.payload_json, ec);
+      if (ec || !parsed.is_object()) return;
+      jobs[e.stream_id.substr(4)] = {Str(parsed.as_object(), "project_id"), Str(parsed.as_object(), "parent_job_id")};
+    });
+    if (!ok) return std::unexpected(ok.error());
+  }
+  auto project_of = [&](std::string job) {
+    for (int depth = 0; depth < 8 && !job.empty(); ++depth) {
+      auto it = jobs.find(job);
+      if (it == jobs.end()) return std::string();
+      if (!it->second.first.empty()) return it->second.first;
+      job = it->second.second;
+    }
+    return std::string();
+  };
+
+  for (auto& [id, p] : pairs) {
+    if (!p.state.exists()) continue;  // events of a pair never proposed
+    if (p.state.id.empty()) p.state.id = id;
+    ++snap.pairs_seen;
+    auto find = [&](const std::string& sha) {
+      auto it = images.find(sha);
+      ExportImage img = it == images.end() ? ExportImage{} : it->second;
+      img.sha256 = sha;
+      return img;
+    };
+    p.before = find(p.state.before_sha256);
+    p.after = find(p.state.after_sha256);
+    if (!filters.project_id.empty()) p.project_id = project_of(p.before.crawl_job_id);
+    if (Selected(p, filters)) snap.pairs.push_back(std::move(p));
+  }
+  return snap;
+}
+
+}  // namespace furrsight::workers::exporting

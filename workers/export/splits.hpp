@@ -1,0 +1,33 @@
+// Train / validation / test splits that do not leak: pairs that share an
+// image, or hold near-duplicate images (perceptual hashes within
+// `near_duplicate_distance` bits), form one group, and a whole group goes to
+// one split. A group's split is a pure function of the seed and the group's
+// smallest pair id, so the same seed and data give the same splits.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <boost/json/object.hpp>
+
+#include "events/base/error.hpp"
+#include "workers/export/dataset_snapshot.hpp"
+
+namespace furrsight::workers::exporting {
+
+struct SplitOptions {
+  double train = 0.8, validation = 0.1, test = 0.1;  // fractions summing to 1
+  std::string seed = "furrsight";
+  int near_duplicate_distance = 6;  // the validator's default (docs/vision.md)
+};
+
+// Parses payload.splits ({"train":0.8,"validation":0.1,"test":0.1,"seed":"…",
+// "near_duplicate_distance":6}); kInvalidArgument naming the field.
+base::Result<SplitOptions> ParseSplitOptions(const boost::json::object* splits);
+boost::json::object SplitOptionsJson(const SplitOptions& options);
+
+// Sets each pair's `split`; returns the number of groups.
+std::size_t AssignSplits(std::vector<ExportPair>& pairs, const SplitOptions& options);
+
+}  // namespace furrsight::workers::exporting
