@@ -58,6 +58,8 @@ async function signIn(credential) {
   showView('curation');
   await app.queue.loadCatalog();
   await app.queue.reload();
+  // The sign-in form is gone: start the keyboard at the top of the content (Tab reaches the filters).
+  $('#main').focus();
   announce(`Signed in. ${app.queue.items.length} pairs in the queue.`);
 }
 
