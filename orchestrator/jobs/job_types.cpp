@@ -1,5 +1,7 @@
 #include "orchestrator/jobs/job_types.hpp"
 
+#include "orchestrator/jobs/export_payload.hpp"
+
 #include <algorithm>
 #include <cctype>
 
@@ -122,17 +124,8 @@ base::Result<void> ValidatePayload(std::string_view type, const json::object& p)
     return {};
   }
   // EXPORT_DATASET
-  if (auto ok = all({Expect(p, "format", kind::string, false, type), Expect(p, "filters", kind::object, false, type)});
-      !ok)
-    return ok;
-  if (const auto* f = p.if_contains("format")) {
-    static constexpr std::string_view kFormats[] = {"zip", "tar", "csv", "jsonl", "webdataset", "imagefolder"};
-    if (std::find(std::begin(kFormats), std::end(kFormats), f->as_string()) == std::end(kFormats))
-      return Fail(ErrorCode::kInvalidArgument,
-                  fmt::format("EXPORT_DATASET: payload.format '{}' is not one of zip, tar, csv, jsonl, webdataset, "
-                              "imagefolder",
-                              std::string_view(f->as_string())));
-  }
+  auto parsed = ParseExportPayload(p);
+  if (!parsed) return std::unexpected(parsed.error());
   return {};
 }
 

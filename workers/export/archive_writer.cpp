@@ -281,8 +281,7 @@ base::Result<void> ArchiveOutput::PatchAt(std::uint64_t offset, std::string_view
 }
 
 base::Result<void> ArchiveOutput::Close() {
-  if (auto ok = Flush(); !ok) return ok;
-  if (::fsync(fd_) != 0) return IoError("cannot sync", path_);
+  if (auto ok = Flush(); !ok) return ok;  // no fsync: the blob store makes its own copy durable
   const int fd = fd_;
   fd_ = -1;
   if (::close(fd) != 0) return IoError("cannot close", path_);

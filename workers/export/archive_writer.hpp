@@ -31,7 +31,7 @@ class ArchiveOutput {
   base::Result<void> Write(std::string_view bytes);
   base::Result<void> PatchAt(std::uint64_t offset, std::string_view bytes);
   std::uint64_t offset() const { return flushed_ + buffer_.size(); }
-  // Flushes and closes (fsync: the file is uploaded next).
+  // Flushes and closes (no fsync: the file is a scratch copy, uploaded next).
   base::Result<void> Close();
 
  private:

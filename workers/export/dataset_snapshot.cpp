@@ -30,23 +30,6 @@ std::int64_t Int(const json::object& o, std::string_view key) {
   return 0;
 }
 
-base::Result<std::vector<std::string>> StringList(const json::object& o, std::string_view key, std::string_view what) {
-  std::vector<std::string> out;
-  const auto* v = o.if_contains(key);
-  if (v == nullptr) return out;
-  if (v->is_string()) {
-    out.emplace_back(v->as_string());
-    return out;
-  }
-  if (!v->is_array()) return Fail(ErrorCode::kInvalidArgument, fmt::format("{}.{} must be a list of strings", what, key));
-  for (const auto& item : v->as_array()) {
-    if (!item.is_string() || item.as_string().empty())
-      return Fail(ErrorCode::kInvalidArgument, fmt::format("{}.{} must be a list of non-empty strings", what, key));
-    out.emplace_back(item.as_string());
-  }
-  return out;
-}
-
 bool Matches(const std::vector<std::string>& wanted, const std::string& name) {
   const std::string slug = base::Slug(name);
   return std::any_of(wanted.begin(), wanted.end(), [&](const std::string& w) { return base::Slug(w) == slug; });
@@ -66,66 +49,6 @@ bool Selected(const ExportPair& p, const ExportFilters& f) {
 }
 
 }  // namespace
-
-base::Result<ExportFilters> ParseFilters(const json::object* filters) {
-  ExportFilters f;
-  if (filters == nullptr) return f;
-  static constexpr std::string_view kKnown[] = {"status", "breeds", "services", "from", "to", "project_id"};
-  for (const auto& [key, value] : *filters)
-    if (std::find(std::begin(kKnown), std::end(kKnown), key) == std::end(kKnown))
-      return Fail(ErrorCode::kInvalidArgument,
-                  fmt::format("filters.{} is not a filter (status, breeds, services, from, to, project_id)",
-                              std::string_view(key)));
-  auto statuses = StringList(*filters, "status", "filters");
-  if (!statuses) return std::unexpected(statuses.error());
-  if (filters->contains("status")) {
-    for (auto& s : *statuses) {
-      std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-      if (s != "UNVERIFIED" && s != "VERIFIED" && s != "REJECTED")
-        return Fail(ErrorCode::kInvalidArgument,
-                    fmt::format("filters.status '{}' is not UNVERIFIED, VERIFIED or REJECTED", s));
-    }
-    f.statuses = std::move(*statuses);
-  }
-  auto breeds = StringList(*filters, "breeds", "filters");
-  if (!breeds) return std::unexpected(breeds.error());
-  f.breeds = std::move(*breeds);
-  auto services = StringList(*filters, "services", "filters");
-  if (!services) return std::unexpected(services.error());
-  f.services = std::move(*services);
-  for (auto [key, field] : {std::pair{"from", &f.from_us}, std::pair{"to", &f.to_us}}) {
-    if (const auto* v = filters->if_contains(key)) {
-      std::optional<std::int64_t> us;
-      if (v->is_string()) us = base::ParseIsoTimeUs(v->as_string());
-      if (!us)
-        return Fail(ErrorCode::kInvalidArgument,
-                    fmt::format("filters.{} must be a time like 2026-11-22T10:00:00Z", key));
-      *field = us;
-    }
-  }
-  if (f.from_us && f.to_us && *f.from_us >= *f.to_us)
-    return Fail(ErrorCode::kInvalidArgument, "filters.from must be before filters.to");
-  if (const auto* v = filters->if_contains("project_id")) {
-    if (!v->is_string()) return Fail(ErrorCode::kInvalidArgument, "filters.project_id must be a string");
-    f.project_id = std::string(v->as_string());
-  }
-  return f;
-}
-
-json::object FiltersJson(const ExportFilters& f) {
-  json::object o;
-  json::array statuses, breeds, services;
-  for (const auto& s : f.statuses) statuses.emplace_back(s);
-  for (const auto& s : f.breeds) breeds.emplace_back(s);
-  for (const auto& s : f.services) services.emplace_back(s);
-  o["status"] = std::move(statuses);
-  o["breeds"] = std::move(breeds);
-  o["services"] = std::move(services);
-  o["from_us"] = f.from_us ? json::value(*f.from_us) : json::value(nullptr);
-  o["to_us"] = f.to_us ? json::value(*f.to_us) : json::value(nullptr);
-  o["project_id"] = f.project_id;
-  return o;
-}
 
 base::Result<Snapshot> ReadSnapshot(events::EventStore& store, const events::LogPosition& as_of,
                                     const ExportFilters& filters,
@@ -161,14 +84,10 @@ base::Result<Snapshot> ReadSnapshot(events::EventStore& store, const events::Log
     }
   };
 
-  auto ok = read({.categories = {"pair", "image"}}, [&](const events::RecordedEvent& e) {
-    if (e.category == "pair") {
-      const std::string id = e.stream_id.substr(5);
-      auto& p = pairs[id];
-      if (p.created_us == 0) p.created_us = e.recorded_at_us;
-      orchestrator::curation::Evolve(p.state, e);
-      return;
-    }
+  // One category at a time: each read follows the (category, tx_id,
+  // global_position) index in order; two categories at once would be sorted
+  // again on every batch. The fold needs only each stream's own order.
+  auto ok = read({.categories = {"image"}}, [&](const events::RecordedEvent& e) {
     if (e.type != "ImageDownloaded" && e.type != "ImageValidated") return;
     json::error_code ec;
     auto parsed = json::parse(e.payload_json, ec);
@@ -190,6 +109,13 @@ base::Result<Snapshot> ReadSnapshot(events::EventStore& store, const events::Log
       if (Int(o, "width") > 0) img.width = static_cast<int>(Int(o, "width"));
       if (Int(o, "height") > 0) img.height = static_cast<int>(Int(o, "height"));
     }
+  });
+  if (!ok) return std::unexpected(ok.error());
+  ok = read({.categories = {"pair"}}, [&](const events::RecordedEvent& e) {
+    const std::string id = e.stream_id.substr(5);
+    auto& p = pairs[id];
+    if (p.created_us == 0) p.created_us = e.recorded_at_us;
+    orchestrator::curation::Evolve(p.state, e);
   });
   if (!ok) return std::unexpected(ok.error());
 

@@ -13,8 +13,14 @@
 
 #include "events/store/event_store.hpp"
 #include "orchestrator/curation/pair_curation.hpp"
+#include "orchestrator/jobs/export_payload.hpp"
 
 namespace furrsight::workers::exporting {
+
+// The payload's parts (orchestrator/jobs/export_payload.hpp).
+using orchestrator::jobs::ExportFilters;
+using orchestrator::jobs::ResizeOptions;
+using orchestrator::jobs::SplitOptions;
 
 struct ExportImage {
   std::string sha256, storage_key, format, content_type, url, crawl_job_id;
@@ -31,17 +37,7 @@ struct ExportPair {
   std::string split;            // train | validation | test (AssignSplits)
 };
 
-struct ExportFilters {
-  std::vector<std::string> statuses{"VERIFIED"};  // UNVERIFIED, VERIFIED, REJECTED
-  std::vector<std::string> breeds;                // display names or slugs; empty: any
-  std::vector<std::string> services;              // a pair with any of them; empty: any
-  std::optional<std::int64_t> from_us, to_us;     // pair proposed within [from, to)
-  std::string project_id;                         // empty: any
-};
 
-// Parses payload.filters (docs/export.md); kInvalidArgument naming the field.
-base::Result<ExportFilters> ParseFilters(const boost::json::object* filters);
-boost::json::object FiltersJson(const ExportFilters& filters);
 
 struct Snapshot {
   events::LogPosition position;

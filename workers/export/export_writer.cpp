@@ -243,23 +243,6 @@ base::Result<void> WriteText(const fs::path& file, std::string_view text) {
 
 }  // namespace
 
-base::Result<std::optional<ResizeOptions>> ParseResizeOptions(const json::value* resize) {
-  if (resize == nullptr || resize->is_null() || (resize->is_bool() && !resize->as_bool())) return std::nullopt;
-  if (!resize->is_object()) return Fail(ErrorCode::kInvalidArgument, "resize must be an object {max_side, format, quality}");
-  ResizeOptions r;
-  for (const auto& [key, v] : resize->as_object()) {
-    if (key == "max_side" && v.is_int64() && v.as_int64() >= 16 && v.as_int64() <= 8192) r.max_side = static_cast<int>(v.as_int64());
-    else if (key == "quality" && v.is_int64() && v.as_int64() >= 1 && v.as_int64() <= 100) r.quality = static_cast<int>(v.as_int64());
-    else if (key == "format" && v.is_string() && (v.as_string() == "jpeg" || v.as_string() == "png" || v.as_string() == "webp"))
-      r.format = std::string(v.as_string());
-    else
-      return Fail(ErrorCode::kInvalidArgument,
-                  fmt::format("resize.{} is not valid (max_side 16-8192, quality 1-100, format jpeg|png|webp)",
-                              std::string_view(key)));
-  }
-  return r;
-}
-
 base::Result<ExportOutput> WriteExport(const ExportRequest& req, BlobStore& blobs) {
   const auto& opt = req.options;
   const std::string& fmt_name = opt.format;

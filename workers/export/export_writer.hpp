@@ -29,11 +29,6 @@
 
 namespace furrsight::workers::exporting {
 
-struct ResizeOptions {
-  int max_side = 1024;        // the longest side at most this (never enlarged)
-  std::string format = "jpeg";  // jpeg | png | webp
-  int quality = 90;
-};
 
 struct ExportOptions {
   std::string format = "zip";  // zip | tar | csv | jsonl | webdataset | imagefolder
@@ -42,8 +37,6 @@ struct ExportOptions {
   std::string root = "furrsight-grooming";
 };
 
-// Parses payload.resize; kInvalidArgument naming the field.
-base::Result<std::optional<ResizeOptions>> ParseResizeOptions(const boost::json::value* resize);
 
 struct ExportProgress {
   std::int64_t pairs_done = 0, pairs_total = 0, images_done = 0, images_total = 0;

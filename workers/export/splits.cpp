@@ -4,6 +4,7 @@
 #include <bit>
 #include <cmath>
 #include <numeric>
+#include <vector>
 #include <unordered_map>
 
 #include <boost/json.hpp>
@@ -42,44 +43,6 @@ double Unit(const std::string& seed, const std::string& key) {
 
 }  // namespace
 
-base::Result<SplitOptions> ParseSplitOptions(const json::object* splits) {
-  SplitOptions o;
-  if (splits == nullptr) return o;
-  for (const auto& [key, value] : *splits) {
-    if (key == "seed") {
-      if (!value.is_string() && !value.is_number())
-        return Fail(ErrorCode::kInvalidArgument, "splits.seed must be a string or a number");
-      o.seed = value.is_string() ? std::string(value.as_string()) : json::serialize(value);
-    } else if (key == "near_duplicate_distance") {
-      if (!value.is_int64() || value.as_int64() < 0 || value.as_int64() > 32)
-        return Fail(ErrorCode::kInvalidArgument, "splits.near_duplicate_distance must be an integer from 0 to 32");
-      o.near_duplicate_distance = static_cast<int>(value.as_int64());
-    } else if (key == "train" || key == "validation" || key == "test") {
-      if (!value.is_number() || value.to_number<double>() < 0 || value.to_number<double>() > 1)
-        return Fail(ErrorCode::kInvalidArgument, fmt::format("splits.{} must be a fraction from 0 to 1", std::string_view(key)));
-      (key == "train" ? o.train : key == "validation" ? o.validation : o.test) = value.to_number<double>();
-    } else {
-      return Fail(ErrorCode::kInvalidArgument,
-                  fmt::format("splits.{} is not a split option (train, validation, test, seed, "
-                              "near_duplicate_distance)",
-                              std::string_view(key)));
-    }
-  }
-  if (std::abs(o.train + o.validation + o.test - 1.0) > 1e-6)
-    return Fail(ErrorCode::kInvalidArgument,
-                fmt::format("splits.train + validation + test must be 1 (they are {} + {} + {})", o.train,
-                            o.validation, o.test));
-  return o;
-}
-
-json::object SplitOptionsJson(const SplitOptions& o) {
-  return {{"train", o.train},
-          {"validation", o.validation},
-          {"test", o.test},
-          {"seed", o.seed},
-          {"near_duplicate_distance", o.near_duplicate_distance}};
-}
-
 std::size_t AssignSplits(std::vector<ExportPair>& pairs, const SplitOptions& options) {
   DisjointSets groups(pairs.size());
   // Pairs sharing an image.
@@ -89,17 +52,36 @@ std::size_t AssignSplits(std::vector<ExportPair>& pairs, const SplitOptions& opt
       auto [it, fresh] = by_sha.emplace(img->sha256, i);
       if (!fresh) groups.Join(i, it->second);
     }
-  // Pairs holding near-duplicate images: every hash against every other
-  // (2 x 10,000 pairs: 2e8 XOR + popcount, ~0.2 s).
+  // Pairs holding near-duplicate images. Multi-index hashing: cut the 64
+  // bits into d + 1 bands; two hashes within distance d agree exactly on at
+  // least one band (pigeonhole), so only hashes sharing a band value are
+  // compared (10,000 pairs: ~3 million comparisons instead of 2e8).
   std::vector<std::pair<std::uint64_t, std::size_t>> hashes;
   for (std::size_t i = 0; i < pairs.size(); ++i)
     for (const auto* img : {&pairs[i].before, &pairs[i].after})
       if (img->phash) hashes.emplace_back(*img->phash, i);
-  for (std::size_t a = 0; a < hashes.size(); ++a)
-    for (std::size_t b = a + 1; b < hashes.size(); ++b)
-      if (hashes[a].second != hashes[b].second &&
-          std::popcount(hashes[a].first ^ hashes[b].first) <= options.near_duplicate_distance)
-        groups.Join(hashes[a].second, hashes[b].second);
+  const int d = options.near_duplicate_distance;
+  auto near = [&](std::size_t a, std::size_t b) {
+    if (hashes[a].second != hashes[b].second && std::popcount(hashes[a].first ^ hashes[b].first) <= d)
+      groups.Join(hashes[a].second, hashes[b].second);
+  };
+  if (d >= 16) {  // bands too narrow to help: every hash against every other
+    for (std::size_t a = 0; a < hashes.size(); ++a)
+      for (std::size_t b = a + 1; b < hashes.size(); ++b) near(a, b);
+  } else {
+    const int bands = d + 1;
+    for (int band = 0, start = 0; band < bands; ++band) {
+      const int width = 64 / bands + (band < 64 % bands ? 1 : 0);
+      const std::uint64_t mask = width == 64 ? ~0ULL : ((1ULL << width) - 1) << start;
+      std::unordered_map<std::uint64_t, std::vector<std::size_t>> buckets;
+      for (std::size_t a = 0; a < hashes.size(); ++a) {
+        auto& bucket = buckets[hashes[a].first & mask];
+        for (std::size_t b : bucket) near(a, b);
+        bucket.push_back(a);
+      }
+      start += width;
+    }
+  }
   // Pairs are in id order, so a group's root is its smallest pair id.
   std::size_t count = 0;
   std::unordered_map<std::size_t, std::string> split_of;

@@ -16,16 +16,7 @@
 
 namespace furrsight::workers::exporting {
 
-struct SplitOptions {
-  double train = 0.8, validation = 0.1, test = 0.1;  // fractions summing to 1
-  std::string seed = "furrsight";
-  int near_duplicate_distance = 6;  // the validator's default (docs/vision.md)
-};
 
-// Parses payload.splits ({"train":0.8,"validation":0.1,"test":0.1,"seed":"…",
-// "near_duplicate_distance":6}); kInvalidArgument naming the field.
-base::Result<SplitOptions> ParseSplitOptions(const boost::json::object* splits);
-boost::json::object SplitOptionsJson(const SplitOptions& options);
 
 // Sets each pair's `split`; returns the number of groups.
 std::size_t AssignSplits(std::vector<ExportPair>& pairs, const SplitOptions& options);

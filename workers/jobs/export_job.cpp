@@ -17,8 +17,6 @@ namespace json = boost::json;
 namespace fs = std::filesystem;
 using namespace exporting;
 
-constexpr std::int64_t kMaxLinkSeconds = 30LL * 24 * 3600;
-
 Failed BadInput(const base::Error& e) { return Failed{"EXPORT_DATASET: " + e.message, false}; }
 
 // Progress: reading the log 0-10 %, writing 10-95 %, uploading 95-100 %.
@@ -38,45 +36,30 @@ std::map<std::string, std::int64_t> Counters(const ExportProgress& p) {
 }  // namespace
 
 JobOutcome ExportJob::Run(JobContext& ctx) {
-  const json::object& payload = ctx.payload();
-  ExportOptions options;
-  if (const auto* f = payload.if_contains("format"); f != nullptr && f->is_string()) options.format = std::string(f->as_string());
-  if (const auto* n = payload.if_contains("shard_size")) {
-    if (!n->is_int64() || n->as_int64() < 1 || n->as_int64() > 1'000'000)
-      return Failed{"EXPORT_DATASET: shard_size must be an integer from 1 to 1000000", false};
-    options.shard_size = static_cast<int>(n->as_int64());
-  }
-  auto resize = ParseResizeOptions(payload.if_contains("resize"));
-  if (!resize) return BadInput(resize.error());
-  options.resize = *resize;
-  const auto* filters_json = payload.if_contains("filters");
-  auto filters = ParseFilters(filters_json != nullptr && filters_json->is_object() ? &filters_json->as_object() : nullptr);
-  if (!filters) return BadInput(filters.error());
-  const auto* splits_json = payload.if_contains("splits");
-  if (splits_json != nullptr && !splits_json->is_object()) return Failed{"EXPORT_DATASET: splits must be an object", false};
-  auto splits = ParseSplitOptions(splits_json != nullptr ? &splits_json->as_object() : nullptr);
-  if (!splits) return BadInput(splits.error());
-  std::chrono::seconds lifetime = settings_.default_link_lifetime;
-  if (const auto* e = payload.if_contains("expires_in_seconds")) {
-    if (!e->is_int64() || e->as_int64() < 1 || e->as_int64() > kMaxLinkSeconds)
-      return Failed{fmt::format("EXPORT_DATASET: expires_in_seconds must be an integer from 1 to {} (30 days)", kMaxLinkSeconds),
-                    false};
-    lifetime = std::chrono::seconds(e->as_int64());
-  }
+  auto request = orchestrator::jobs::ParseExportPayload(ctx.payload());
+  if (!request) return Failed{request.error().message, false};
+  ExportOptions options{.format = request->format, .resize = request->resize, .shard_size = request->shard_size};
+  const ExportFilters& filters = request->filters;
+  const SplitOptions& splits = request->splits;
+  const std::chrono::seconds lifetime = request->expires_in.value_or(settings_.default_link_lifetime);
 
   // The position the export reflects.
   events::LogPosition as_of;
-  if (const auto* a = payload.if_contains("as_of"); a != nullptr && a->is_string()) {
-    auto parsed = events::ParsePosition(a->as_string(), "as_of");
-    if (!parsed) return BadInput(parsed.error());
-    as_of = *parsed;
+  if (request->as_of) {
+    as_of = *request->as_of;
   } else {
     auto head = store_.Head();
     if (!head) return Failed{"EXPORT_DATASET: " + head.error().message, true};
-    as_of = (*head);
+    as_of = *head;
   }
   ctx.Progress(0, {}, "reading the log");
-  auto snapshot = ReadSnapshot(store_, as_of, *filters, [&](std::int64_t read) {
+  using Clock = std::chrono::steady_clock;
+  auto ms_since = [](Clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();
+  };
+  auto phase = Clock::now();
+  json::object timings;
+  auto snapshot = ReadSnapshot(store_, as_of, filters, [&](std::int64_t read) {
     ctx.Progress(5, {{"events_read", read}}, "reading the log");
   });
   if (!snapshot) {
@@ -84,7 +67,11 @@ JobOutcome ExportJob::Run(JobContext& ctx) {
     return Failed{"EXPORT_DATASET: " + snapshot.error().message, true};
   }
   if (ctx.stopping()) return Stopped{};
-  const std::size_t groups = AssignSplits(snapshot->pairs, *splits);
+  timings["read_log_ms"] = ms_since(phase);
+  phase = Clock::now();
+  const std::size_t groups = AssignSplits(snapshot->pairs, splits);
+  timings["splits_ms"] = ms_since(phase);
+  phase = Clock::now();
 
   const fs::path dir = settings_.scratch_dir.empty() ? fs::temp_directory_path() : settings_.scratch_dir;
   const fs::path file = dir / fmt::format("furrsight-export-{}-{}.part", ctx.job_id(), ctx.attempt());
@@ -96,8 +83,8 @@ JobOutcome ExportJob::Run(JobContext& ctx) {
     }
   } cleanup{file};
   auto written = WriteExport({.snapshot = *snapshot,
-                              .filters = *filters,
-                              .splits = *splits,
+                              .filters = filters,
+                              .splits = splits,
                               .options = options,
                               .file = file,
                               .progress = [&](const ExportProgress& p) { ctx.Progress(Percent(p), Counters(p), "writing"); },
@@ -109,6 +96,8 @@ JobOutcome ExportJob::Run(JobContext& ctx) {
     return Failed{"EXPORT_DATASET: " + written.error().message, !bad};
   }
 
+  timings["write_ms"] = ms_since(phase);
+  phase = Clock::now();
   ctx.Progress(95, Counters(written->totals), "uploading");
   const std::string stem = fmt::format("exports/{}/furrsight-grooming-{}", ctx.job_id(), events::FormatPosition(as_of));
   const std::string key = stem + "." + written->extension;
@@ -120,6 +109,7 @@ JobOutcome ExportJob::Run(JobContext& ctx) {
   auto url = blobs_.PresignGetAt(key, lifetime, now);
   auto card_url = blobs_.PresignGetAt(stem + ".README.md", lifetime, now);
   if (!url || !card_url) return Failed{"EXPORT_DATASET: cannot sign the download link", true};
+  timings["upload_ms"] = ms_since(phase);
   const std::int64_t expires_at_us =
       std::chrono::duration_cast<std::chrono::microseconds>((now + lifetime).time_since_epoch()).count();
 
@@ -143,7 +133,8 @@ JobOutcome ExportJob::Run(JobContext& ctx) {
                                 {"manifest_sha256", written->manifest_sha256},
                                 {"download_url", *url},
                                 {"card_url", *card_url},
-                                {"expires_at_us", expires_at_us}}};
+                                {"expires_at_us", expires_at_us},
+                                {"timings", std::move(timings)}}};
 }
 
 }  // namespace furrsight::workers

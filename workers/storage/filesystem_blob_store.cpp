@@ -5,10 +5,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
 #include <fstream>
+#include <memory>
+#include <span>
 #include <sstream>
 #include <vector>
 
@@ -249,7 +252,14 @@ base::Result<BlobInfo> FilesystemBlobStore::GetTo(std::string_view key, const Bl
   }
   Meta meta = ReadMeta(path);
   BlobInfo info{std::string(key), 0, meta.content_type, meta.sha256};
-  std::vector<char> buf(kChunk);
+  // A buffer the size of the blob (up to kChunk), not zero-filled: most
+  // blobs are images of tens of KB, read whole in one call.
+  struct stat st {};
+  const std::size_t want = ::fstat(fd, &st) == 0 && st.st_size >= 0
+                               ? std::clamp<std::size_t>(static_cast<std::size_t>(st.st_size) + 1, 4096, kChunk)
+                               : kChunk;
+  std::unique_ptr<char[]> storage(new char[want]);
+  const std::span<char> buf(storage.get(), want);
   base::Result<void> status;
   while (status) {
     ssize_t n = ::read(fd, buf.data(), buf.size());

@@ -332,6 +332,26 @@ TEST_F(ExportTest, ResizeReencodesEveryImage) {
     }
 }
 
+// A bad payload is refused when the job is requested, with the field named, and nothing is appended.
+TEST_F(ExportTest, ABadPayloadIsRefusedWhenRequested) {
+  const auto before = CountType("JobRequested");
+  for (auto [payload, says] : std::vector<std::pair<json::object, std::string>>{
+           {{{"format", "rar"}}, "payload.format \"rar\" is not one of"},
+           {{{"filters", {{"status", "MAYBE"}}}}, "filters.status 'MAYBE'"},
+           {{{"splits", {{"train", 0.9}}}}, "must be 1"},
+           {{{"resize", {{"max_side", 4}}}}, "resize.max_side is not valid"},
+           {{{"as_of", "yesterday"}}, "payload.as_of 'yesterday' is not a log position"},
+           {{{"expires_in_seconds", 0}}, "expires_in_seconds must be an integer from 1"},
+           {{{"colour", "red"}}, "payload.colour is not an export option"}}) {
+    const std::string id = base::NewUuid();
+    auto r = service_->Submit({.job_type = "EXPORT_DATASET", .payload = payload}, {"test:submitter", id, id, "test", testing::NowUs()});
+    ASSERT_FALSE(r.has_value()) << json::serialize(payload);
+    EXPECT_EQ(r.error().code, base::ErrorCode::kInvalidArgument);
+    EXPECT_NE(r.error().message.find(says), std::string::npos) << r.error().message;
+  }
+  EXPECT_EQ(CountType("JobRequested"), before);
+}
+
 // The job as it runs in production: submitted, claimed by a furrsight-worker
 // process, projected into PixCrawler's export_jobs, downloaded through the API.
 TEST_F(ExportTest, AWorkerExportsAndTheApiServesTheLinkUntilItExpires) {

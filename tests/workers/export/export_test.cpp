@@ -4,6 +4,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <bit>
+#include <functional>
+#include <numeric>
 #include <random>
 #include <set>
 
@@ -173,6 +176,35 @@ TEST(Splits, NearDuplicatesAndSharedImagesStayInOneSplit) {
   EXPECT_EQ(AssignSplits(far, {.near_duplicate_distance = 7}), 1u);
 }
 
+// The banded search (multi-index hashing) finds exactly the groups an
+// all-pairs comparison finds, for every threshold.
+TEST(Splits, BandedSearchAgreesWithComparingEveryPair) {
+  std::mt19937_64 rng(17);
+  std::vector<ExportPair> pairs;
+  std::vector<std::uint64_t> hashes;
+  for (int i = 0; i < 800; ++i) {
+    std::uint64_t h = rng();
+    if (i > 0 && rng() % 3 == 0) {  // near some earlier hash: flip 0-12 random bits
+      h = hashes[rng() % hashes.size()];
+      for (int flips = static_cast<int>(rng() % 13); flips > 0; --flips) h ^= 1ULL << (rng() % 64);
+    }
+    hashes.push_back(h);
+    pairs.push_back(Pair(Id(i), "b" + std::to_string(i), "a" + std::to_string(i), h, {}));
+  }
+  for (int d : {0, 1, 3, 6, 9, 15, 16, 20}) {
+    std::vector<int> parent(pairs.size());
+    std::iota(parent.begin(), parent.end(), 0);
+    std::function<int(int)> find = [&](int x) { return parent[x] == x ? x : parent[x] = find(parent[x]); };
+    for (std::size_t a = 0; a < hashes.size(); ++a)
+      for (std::size_t b = a + 1; b < hashes.size(); ++b)
+        if (std::popcount(hashes[a] ^ hashes[b]) <= d) parent[find(static_cast<int>(a))] = find(static_cast<int>(b));
+    std::set<int> roots;
+    for (std::size_t i = 0; i < pairs.size(); ++i) roots.insert(find(static_cast<int>(i)));
+    auto copy = pairs;
+    EXPECT_EQ(AssignSplits(copy, {.near_duplicate_distance = d}), roots.size()) << "distance " << d;
+  }
+}
+
 TEST(Splits, DeterministicFromTheSeedAndNearTheRatios) {
   std::vector<ExportPair> pairs;
   for (int i = 0; i < 4000; ++i) pairs.push_back(Pair(Id(i), "b" + std::to_string(i), "a" + std::to_string(i), {}, {}));
@@ -196,7 +228,7 @@ TEST(Splits, DeterministicFromTheSeedAndNearTheRatios) {
 TEST(Splits, OptionsAreCheckedWithTheFieldNamed) {
   auto parse = [](std::string_view text) {
     const json::value v = json::parse(text);
-    return ParseSplitOptions(&v.as_object());
+    return orchestrator::jobs::ParseSplitOptions(&v.as_object());
   };
   EXPECT_TRUE(parse(R"({"train":0.7,"validation":0.2,"test":0.1,"seed":42})").has_value());
   EXPECT_NE(parse(R"({"train":0.7,"validation":0.2,"test":0.2})").error().message.find("must be 1"), std::string::npos);
@@ -207,14 +239,14 @@ TEST(Splits, OptionsAreCheckedWithTheFieldNamed) {
 TEST(Filters, AreCheckedWithTheFieldNamed) {
   auto parse = [](std::string_view text) {
     const json::value v = json::parse(text);
-    return ParseFilters(&v.as_object());
+    return orchestrator::jobs::ParseFilters(&v.as_object());
   };
   auto ok = parse(R"({"status":["verified","rejected"],"breeds":"Poodle","from":"2026-01-01T00:00:00Z"})");
   ASSERT_TRUE(ok.has_value()) << ok.error().message;
   EXPECT_EQ(ok->statuses, (std::vector<std::string>{"VERIFIED", "REJECTED"}));
   EXPECT_EQ(ok->breeds, (std::vector<std::string>{"Poodle"}));
   EXPECT_EQ(*ok->from_us, 1'767'225'600'000'000LL);
-  EXPECT_EQ(ParseFilters(nullptr)->statuses, (std::vector<std::string>{"VERIFIED"})) << "verified pairs by default";
+  EXPECT_EQ(orchestrator::jobs::ParseFilters(nullptr)->statuses, (std::vector<std::string>{"VERIFIED"})) << "verified pairs by default";
   EXPECT_NE(parse(R"({"status":"maybe"})").error().message.find("filters.status 'MAYBE'"), std::string::npos);
   EXPECT_NE(parse(R"({"from":"yesterday"})").error().message.find("filters.from must be a time"), std::string::npos);
   EXPECT_NE(parse(R"({"colour":"red"})").error().message.find("filters.colour is not a filter"), std::string::npos);

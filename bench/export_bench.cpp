@@ -1,0 +1,134 @@
+// Export throughput and memory (issue [export]): a generated dataset of
+// FURRSIGHT_BENCH_PAIRS verified pairs (default 10,000; real JPEGs in a file
+// blob store, the events in PostgreSQL) exported as tar by a real
+// furrsight-worker process, against plain `tar -cf` of the same image files
+// in the same run; the worker's peak resident memory (VmHWM) before and
+// after the export.
+//
+//   build/bin/furrsight services run --log-level warn -- build/bin/export_bench
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include "bench/bench_support.hpp"
+#include "events/redis/redis_notifier.hpp"
+#include "events/store/event_store.hpp"
+#include "orchestrator/embedded/child_process.hpp"
+#include "orchestrator/jobs/job_service.hpp"
+#include "tests/support/grooming_dataset.hpp"
+#include "tests/support/shell.hpp"
+#include "tests/support/test_database.hpp"
+#include "workers/storage/blob_store.hpp"
+
+namespace furrsight::bench {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+namespace jobs = orchestrator::jobs;
+
+long PeakRssKb(int pid) {
+  std::ifstream in(fmt::format("/proc/{}/status", pid));
+  for (std::string line; std::getline(in, line);)
+    if (line.starts_with("VmHWM:")) return std::stol(line.substr(6));
+  return 0;
+}
+
+int Main() {
+  const long pairs = EnvLong("FURRSIGHT_BENCH_PAIRS", 10'000);
+  auto db = testing::TestDatabase::Create("export_bench");
+  const fs::path dir = fs::temp_directory_path() / fmt::format("export_bench_{}", getpid());
+  const fs::path blob_dir = dir / "blobs";
+  fs::create_directories(dir);
+  auto config = base::Config::WithOverrides({{"blob_store", "file"}, {"blob_dir", blob_dir.string()}});
+  auto blobs = workers::MakeBlobStore(config);
+  if (!blobs) throw std::runtime_error(blobs.error().message);
+  events::PgPool pool(db->ServiceUrl(), 2, events::EventStore::PrepareStatements);
+  events::RedisNotifier notifier(*events::ParseRedisUrl(db->RedisUrl()), db->ChannelPrefix());
+  events::EventStore store(pool, &notifier);
+
+  auto start = Clock::now();
+  auto data = testing::GenerateGroomingDataset(
+      store, **blobs,
+      {.pairs = static_cast<int>(pairs), .seed = 5, .rejected_every = 0, .unverified_every = 0, .width = 320, .height = 240});
+  if (!data) throw std::runtime_error(data.error().message);
+  std::printf("generated %ld pairs, %.1f MB of JPEG in %.1f s\n", pairs, data->image_bytes / 1e6, SecondsSince(start));
+
+  // Baseline: plain tar of the same image files, into the same directory.
+  {
+    std::ofstream list(dir / "files.txt");
+    for (const auto& p : data->pairs)
+      for (const auto* sha : {&p.before_sha256, &p.after_sha256}) list << workers::ContentKey(*sha) << "\n";
+  }
+  testing::Shell(fmt::format("cat {}/files.txt | (cd {} && xargs cat > /dev/null)", dir.string(), blob_dir.string()));
+  start = Clock::now();
+  auto tar = testing::Shell(fmt::format("cd {} && tar -cf {}/plain.tar -T {}/files.txt && sync {}/plain.tar",
+                                        blob_dir.string(), dir.string(), dir.string(), dir.string()));
+  const double tar_seconds = SecondsSince(start);
+  if (tar.code != 0) throw std::runtime_error("tar failed: " + tar.out);
+  const double tar_mb = static_cast<double>(fs::file_size(dir / "plain.tar")) / 1e6;
+  fs::remove(dir / "plain.tar");
+
+  // The export, by a worker process.
+  std::vector<std::string> argv = {std::string(FURRSIGHT_BIN_DIR) + "/furrsight-worker", "--kinds", "export",
+                                   "--slots", "1", "--database-url", db->ServiceUrl(), "--redis-url", db->RedisUrl(),
+                                   "--redis-channel-prefix", db->ChannelPrefix(), "--log-level", "warn", "--blob-dir",
+                                   blob_dir.string(), "--export-scratch-dir", dir.string(), "--job-limits", ""};
+  // FURRSIGHT_BENCH_PERF=FILE: profile the worker with `perf record -g` (its memory figure is then perf's).
+  if (const char* perf = std::getenv("FURRSIGHT_BENCH_PERF"))
+    argv.insert(argv.begin(), {"perf", "record", "-g", "-o", perf, "--"});
+  auto worker = orchestrator::ChildProcess::Spawn({.argv = argv});
+  if (!worker) throw std::runtime_error(worker.error().message);
+  std::this_thread::sleep_for(1s);
+  const long idle_kb = PeakRssKb(worker->pid());
+  jobs::JobService service(store);
+  const std::string id = base::NewUuid();
+  start = Clock::now();
+  auto job = service.Submit({.job_type = "EXPORT_DATASET", .payload = {{"format", "tar"}}}, {"bench", id, id, "bench", 0});
+  if (!job) throw std::runtime_error(job.error().message);
+  long peak = 0;
+  for (;;) {
+    peak = std::max(peak, PeakRssKb(worker->pid()));
+    auto s = service.Load(job->job_id);
+    if (s && jobs::IsTerminal(s->status)) {
+      if (s->status != jobs::JobStatus::kCompleted) throw std::runtime_error("the export failed: " + s->last_error);
+      break;
+    }
+    if (SecondsSince(start) > 1800) throw std::runtime_error("the export did not finish within 30 minutes");
+    std::this_thread::sleep_for(50ms);
+  }
+  const double seconds = SecondsSince(start);
+  peak = std::max(peak, PeakRssKb(worker->pid()));
+  boost::json::object result;
+  const auto history = store.ReadStream(jobs::JobStream(job->job_id));
+  if (!history) throw std::runtime_error(history.error().message);
+  for (const auto& e : *history)
+    if (e.type == "JobCompleted") {
+      const auto payload = boost::json::parse(e.payload_json);
+      result = payload.as_object().at("result").as_object();
+    }
+  const double mb = static_cast<double>(result.at("file_size").to_number<std::int64_t>()) / 1e6;
+  const double exported = static_cast<double>(result.at("pairs").to_number<std::int64_t>());
+  std::printf("plain tar of the %zu image files: %.2f s, %.1f MB, %.1f MB/s, %.0f pairs/s\n",
+              2 * data->pairs.size(), tar_seconds, tar_mb, tar_mb / tar_seconds, pairs / tar_seconds);
+  std::printf("EXPORT_DATASET tar (submit to completed: log read, splits, archive, upload): %.2f s, %.1f MB, "
+              "%.1f MB/s, %.0f pairs/s\n",
+              seconds, mb, mb / seconds, exported / seconds);
+  std::printf("export phases (ms): %s\n", boost::json::serialize(result.at("timings")).c_str());
+  std::printf("ratio export/tar (MB/s): %.2f\n", (mb / seconds) / (tar_mb / tar_seconds));
+  std::printf("worker peak RSS: idle %ld kB, during the export %ld kB (+%ld kB for %.0f pairs, %.0f MB archive)\n",
+              idle_kb, peak, peak - idle_kb, exported, mb);
+  worker->Stop(SIGTERM, 10s);
+  fs::remove_all(dir);
+  return 0;
+}
+
+}  // namespace
+}  // namespace furrsight::bench
+
+int main() { return furrsight::bench::GuardedMain("export_bench", furrsight::bench::Main); }
