@@ -10,6 +10,7 @@
 #include <set>
 
 #include <boost/json.hpp>
+#include <fmt/chrono.h>
 
 #include "events/base/sha256.hpp"
 #include "events/base/text.hpp"
@@ -19,6 +20,7 @@
 #include "tests/support/process_fixture.hpp"
 #include "tests/support/shell.hpp"
 #include "workers/jobs/export_job.hpp"
+#include "workers/storage/s3_blob_store.hpp"
 #include "workers/vision/image_codec.hpp"
 
 namespace furrsight::workers {
@@ -330,6 +332,43 @@ TEST_F(ExportTest, ResizeReencodesEveryImage) {
       EXPECT_EQ(std::max(decoded->pixels.cols, decoded->pixels.rows), 64);
       EXPECT_EQ(img.at("width").as_int64(), decoded->pixels.cols);
     }
+}
+
+// S3 (s3rver, started by the harness): the images are read from the bucket,
+// the archive is uploaded to it, and S3's own presigned link downloads it.
+TEST_F(ExportTest, ExportsFromAndToS3WithItsPresignedLink) {
+  auto env = [](const char* name) { return std::string(std::getenv(name) ? std::getenv(name) : ""); };
+  ASSERT_FALSE(env("FURRSIGHT_TEST_S3_ENDPOINT").empty()) << "run through `furrsight services run`";
+  auto s3 = S3BlobStore::Create({.endpoint = env("FURRSIGHT_TEST_S3_ENDPOINT"),
+                                 .bucket = fmt::format("furrsight-export-{}", getpid()),
+                                 .region = env("FURRSIGHT_TEST_S3_REGION"),
+                                 .access_key = env("FURRSIGHT_TEST_S3_ACCESS_KEY"),
+                                 .secret_key = env("FURRSIGHT_TEST_S3_SECRET_KEY")});
+  ASSERT_TRUE(s3) << s3.error().message;
+  ASSERT_TRUE((*s3)->CreateBucket());
+  // "from" in whole seconds: the next second, after the SetUp's pairs.
+  const auto since = std::chrono::ceil<std::chrono::seconds>(std::chrono::system_clock::now());
+  std::this_thread::sleep_until(since + 20ms);
+  auto data = testing::GenerateGroomingDataset(*store_, **s3, {.pairs = 8, .seed = 23, .rejected_every = 0, .unverified_every = 0});
+  ASSERT_TRUE(data) << data.error().message;
+  WaitReadable();
+  TestJobContext ctx({{"format", "zip"},
+                      {"filters", {{"from", fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", since)}}},
+                      {"expires_in_seconds", 120}});
+  auto outcome = ExportJob(*store_, **s3, {.scratch_dir = work_}).Run(ctx);
+  ASSERT_TRUE(std::holds_alternative<Completed>(outcome)) << std::get<Failed>(outcome).error;
+  const auto& result = std::get<Completed>(outcome).result;
+  EXPECT_EQ(result.at("pairs").as_int64(), 8);
+  const std::string url(result.at("download_url").as_string());
+  EXPECT_TRUE(url.starts_with(env("FURRSIGHT_TEST_S3_ENDPOINT"))) << url;
+  EXPECT_NE(url.find("X-Amz-Expires=120"), std::string::npos) << url;
+  const fs::path zip = work_ / "from-s3.zip";
+  const ShellRun get = Shell(fmt::format("curl -sSf -o {} '{}'", zip.string(), url));
+  ASSERT_EQ(get.code, 0) << get.out;
+  const ShellRun test = Shell("unzip -t " + zip.string());
+  EXPECT_EQ(test.code, 0) << test.out;
+  const ShellRun manifest = Shell("unzip -p " + zip.string() + " furrsight-grooming/manifest.jsonl");
+  EXPECT_EQ(JsonLines(manifest.out).size(), 8u);
 }
 
 // A bad payload is refused when the job is requested, with the field named, and nothing is appended.
