@@ -23,6 +23,7 @@
 #include "tests/support/grooming_dataset.hpp"
 #include "tests/support/shell.hpp"
 #include "tests/support/test_database.hpp"
+#include "workers/export/dataset_snapshot.hpp"
 #include "workers/storage/blob_store.hpp"
 
 namespace furrsight::bench {
@@ -59,6 +60,33 @@ int Main() {
   if (!data) throw std::runtime_error(data.error().message);
   std::printf("generated %ld pairs, %.1f MB of JPEG in %.1f s\n", pairs, data->image_bytes / 1e6, SecondsSince(start));
 
+  // The snapshot alone, in this process: against reading the same events with ReadAll and doing nothing.
+  {
+    const auto head = store.Head();
+    if (!head) throw std::runtime_error(head.error().message);
+    auto t = Clock::now();
+    std::int64_t plain = 0;
+    for (const char* category : {"image", "pair"}) {
+      events::LogPosition after{};
+      for (;;) {
+        auto batch = store.ReadAll(after, {.categories = {category}}, 5000);
+        if (!batch) throw std::runtime_error(batch.error().message);
+        plain += static_cast<std::int64_t>(batch->size());
+        if (batch->size() < 5000) break;
+        after = batch->back().position;
+      }
+    }
+    const double read_s = SecondsSince(t);
+    t = Clock::now();
+    auto snap = workers::exporting::ReadSnapshot(store, *head, {});
+    if (!snap) throw std::runtime_error(snap.error().message);
+    const double snap_s = SecondsSince(t);
+    std::printf("snapshot of %lld events: %.0f ms (%.0f events/s); ReadAll of the same events alone: %.0f ms "
+                "(%.0f events/s); ratio %.2f\n",
+                static_cast<long long>(snap->events_read), snap_s * 1e3, snap->events_read / snap_s, read_s * 1e3,
+                plain / read_s, read_s / snap_s);
+  }
+
   // Baseline: plain tar of the same image files, into the same directory.
   {
     std::ofstream list(dir / "files.txt");
@@ -79,9 +107,9 @@ int Main() {
                                    "--slots", "1", "--database-url", db->ServiceUrl(), "--redis-url", db->RedisUrl(),
                                    "--redis-channel-prefix", db->ChannelPrefix(), "--log-level", "warn", "--blob-dir",
                                    blob_dir.string(), "--export-scratch-dir", dir.string(), "--job-limits", ""};
-  // FURRSIGHT_BENCH_PERF=FILE: profile the worker with `perf record -g` (its memory figure is then perf's).
+  // FURRSIGHT_BENCH_PERF=FILE: profile the worker with `perf record` (its memory figure is then perf's).
   if (const char* perf = std::getenv("FURRSIGHT_BENCH_PERF"))
-    argv.insert(argv.begin(), {"perf", "record", "-g", "-o", perf, "--"});
+    argv.insert(argv.begin(), {"perf", "record", "-F", "2000", "-o", perf, "--"});
   auto worker = orchestrator::ChildProcess::Spawn({.argv = argv});
   if (!worker) throw std::runtime_error(worker.error().message);
   std::this_thread::sleep_for(1s);

@@ -159,9 +159,10 @@ int RunDev(Invocation& inv) {
   fmt::print("\nREST API        {}  ({} pairs on the first page of GET /api/v1/pairs)\n"
              "  admin key     {} ({}; kept in {})\n"
              "  try           curl -H 'X-API-Key: {}' '{}/api/v1/pairs?limit=5'\n"
-             "  reference     docs/api.md, {}/api/v1/openapi.json\n",
+             "  reference     docs/api.md, {}/api/v1/openapi.json\n"
+             "curation page   {}/ui/  (sign in with the admin key; docs/curation-page.md)\n",
              dev_api->url, dev_api->pairs_seen, *admin_key, key_created ? "issued now" : "from an earlier run",
-             (data_dir / "admin-api-key").string(), *admin_key, dev_api->url, dev_api->url);
+             (data_dir / "admin-api-key").string(), *admin_key, dev_api->url, dev_api->url, dev_api->url);
 
   if (inv.Flag("once")) {
     fmt::print("\n--once: PostgreSQL and Redis stop now (their data stays in {}). To keep them up, run\n"

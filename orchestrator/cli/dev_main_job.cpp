@@ -65,15 +65,21 @@ long long Scalar(const std::string& url, const std::string& sql, const std::stri
 }
 
 // A counter from a completed job's result.
-inline constexpr std::string_view kResultCounter = R"~(
-SELECT (payload->'result'->>$2)::bigint FROM events
+inline constexpr std::string_view kResultField = R"~(
+SELECT payload->'result'->>$2 FROM events
 WHERE stream_id = 'job-' || $1 AND event_type = 'JobCompleted' ORDER BY stream_version DESC LIMIT 1)~";
 
-long long ResultCounter(const std::string& url, const std::string& job_id, const std::string& key) {
+// A field of a completed job's result, as text ("" when there is none).
+std::string ResultField(const std::string& url, const std::string& job_id, const std::string& key) {
   pqxx::connection conn(url);
   pqxx::nontransaction tx(conn);
-  auto r = tx.exec_params(std::string(kResultCounter), job_id, key);
-  return r.empty() || r[0][0].is_null() ? 0 : r[0][0].as<long long>();
+  auto r = tx.exec_params(std::string(kResultField), job_id, key);
+  return r.empty() || r[0][0].is_null() ? std::string() : r[0][0].as<std::string>();
+}
+
+long long ResultCounter(const std::string& url, const std::string& job_id, const std::string& key) {
+  const std::string text = ResultField(url, job_id, key);
+  return text.empty() ? 0 : std::stoll(text);
 }
 
 }  // namespace
@@ -116,7 +122,7 @@ base::Result<std::unique_ptr<DevMainJob>> DevMainJob::Start(const base::Config& 
                       "projector", true);
       !ok)
     return std::unexpected(ok.error());
-  if (auto ok = spawn({(BinDir() / "furrsight-worker").string(), "--kinds", "scrape,validate,pair,inference", "--name",
+  if (auto ok = spawn({(BinDir() / "furrsight-worker").string(), "--kinds", "scrape,validate,pair,inference,export", "--name",
                        "dev-worker", "--slots", "2", "--scrape-address-allowlist", "loopback",
                        "--scrape-min-host-delay-ms", "0", "--scrape-max-per-host", "8", "--blob-dir",
                        (data_dir / "blobs").string()},
@@ -205,7 +211,20 @@ base::Result<void> DevMainJob::RunOnce(events::EventStore& store) {
                                  ResultCounter(admin, batch->job_id, "analysed_ok"),
                                  ResultCounter(admin, batch->job_id, "analysis_failed"), batch->job_id);
   }
+  // The dataset as files: every pair not rejected (a fresh demo has none verified yet), as a zip.
+  auto exported = service.Submit({.job_type = "EXPORT_DATASET",
+                                  .payload = {{"format", "zip"},
+                                              {"filters", {{"status", boost::json::array{"UNVERIFIED", "VERIFIED"}}}},
+                                              {"crawl_job_id", submitted->job_id}}},
+                                 {"system:dev", causation, causation, "dev", NowUs()});
+  if (!exported) return std::unexpected(exported.error());
+  fmt::print("main job: exporting the pairs as a zip (job {})\n", exported->job_id);
+  if (auto ok = wait_for(exported->job_id, "export"); !ok) return ok;
   const std::string admin = config_->Get("admin_database_url");
+  const std::string export_line = fmt::format(
+      "{} pairs, {} bytes: {} (its link: furrsight jobs show {}; docs/export.md)",
+      ResultField(admin, exported->job_id, "pairs"), ResultField(admin, exported->job_id, "file_size"),
+      (data_dir_ / "blobs" / ResultField(admin, exported->job_id, "blob_key")).string(), exported->job_id);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   fmt::print(
       "\nmain job done in {:.1f} s\n"
@@ -213,6 +232,7 @@ base::Result<void> DevMainJob::RunOnce(events::EventStore& store) {
       "  images stored    {} ({} valid, {} rejected)\n"
       "  pairs proposed   {} (all time; scraping again adds none)\n"
       "  inference        {}\n"
+      "  export           {}\n"
       "  look next        furrsight jobs show {}   # what the pairing did\n"
       "                   furrsight events tail --category pair   # the proposed pairs\n"
       "                   logs in {}\n",
@@ -220,7 +240,7 @@ base::Result<void> DevMainJob::RunOnce(events::EventStore& store) {
       Scalar(admin, "SELECT count(*) FROM events WHERE event_type = 'ImageDownloaded'"),
       Scalar(admin, "SELECT count(*) FROM events WHERE event_type = 'ImageValidated'"),
       Scalar(admin, "SELECT count(*) FROM events WHERE event_type = 'ImageRejected'"),
-      Scalar(admin, "SELECT count(*) FROM events WHERE event_type = 'PairProposed'"), inference_line, pairing,
+      Scalar(admin, "SELECT count(*) FROM events WHERE event_type = 'PairProposed'"), inference_line, export_line, pairing,
       (data_dir_ / "logs").string());
   return {};
 }

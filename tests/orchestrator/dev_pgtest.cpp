@@ -49,6 +49,11 @@ TEST(Dev, OnceRunsTheMainJobAndARerunAddsNothing) {
   EXPECT_GT(images, 100) << out;
   EXPECT_GT(pairs, 40) << out;
   EXPECT_NE(out.find("no model endpoint configured"), std::string::npos) << "says how inference would run";
+  // The export: every pair (none is verified or rejected yet) in a zip under the data directory.
+  EXPECT_EQ(Figure(out, "export"), pairs) << out;
+  std::smatch zip;
+  ASSERT_TRUE(std::regex_search(out, zip, std::regex(R"((\S+/exports/\S+\.zip))"))) << out;
+  EXPECT_TRUE(fs::exists(zip[1].str())) << zip[1];
   // The pairs are visible through the REST API, read with the admin key issued on this first run.
   std::smatch api;
   ASSERT_TRUE(std::regex_search(out, api, std::regex(R"(\((\d+) pairs on the first page of GET /api/v1/pairs\))"))) << out;

@@ -1,10 +1,12 @@
 #include "workers/export/export_writer.hpp"
 
 #include <algorithm>
+#include <ctime>
 #include <fstream>
 #include <map>
 
 #include <boost/json.hpp>
+#include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <opencv2/imgproc.hpp>
 
@@ -186,21 +188,26 @@ std::string DatasetCard(const ExportRequest& req, const std::map<std::string, st
     if (p.state.services.empty()) ++services["(none)"];
     for (const auto& s : p.state.services) ++services[s];
   }
+  const auto& sp = req.splits;
+  const std::time_t last = static_cast<std::time_t>(req.snapshot.position_time_us / 1'000'000);
+  std::tm tm{};
+  gmtime_r(&last, &tm);
   std::string card = fmt::format(
       "---\npretty_name: FurrSight Grooming Dataset\ntask_categories:\n- image-classification\n"
-      "size_categories:\n- {}\nconfigs:\n- config_name: default\n  data_dir: .\n---\n\n"
+      "size_categories:\n- {}\n---\n\n"
       "# FurrSight Grooming Dataset\n\n"
       "Before-and-after dog-grooming image pairs found on the web, paired automatically, labelled with breed and "
       "grooming services by a vision-language model, and verified by researchers.\n\n"
       "## This export\n\n"
-      "- Log position: `{}` (last event recorded at {} µs since the epoch). Exporting again as of this position "
-      "gives byte-identical manifests.\n"
-      "- Format: `{}`\n- Pairs: {} (of {} pairs in the log at that position)\n- Filters: `{}`\n- Splits: `{}` "
-      "(pairs sharing an image or holding near-duplicate images are in the same split)\n",
+      "- Log position: `{}` (its last event was recorded at {:%Y-%m-%dT%H:%M:%S}Z). Exporting again as of this "
+      "position (`\"as_of\": \"{}\"`) gives byte-identical files.\n"
+      "- Format: `{}`\n- Pairs: {} (of {} pairs in the log at that position)\n- Filters: `{}`\n"
+      "- Splits: train {}, validation {}, test {}, seed `{}`; pairs sharing an image or holding near-duplicate "
+      "images (pHash distance at most {}) are in the same split\n",
       req.snapshot.pairs.size() < 1000 ? "n<1K" : req.snapshot.pairs.size() < 10000 ? "1K<n<10K" : "10K<n<100K",
-      events::FormatPosition(req.snapshot.position), req.snapshot.position_time_us, req.options.format,
-      req.snapshot.pairs.size(), req.snapshot.pairs_seen, json::serialize(FiltersJson(req.filters)),
-      json::serialize(SplitOptionsJson(req.splits)));
+      events::FormatPosition(req.snapshot.position), tm, events::FormatPosition(req.snapshot.position),
+      req.options.format, req.snapshot.pairs.size(), req.snapshot.pairs_seen, json::serialize(FiltersJson(req.filters)),
+      sp.train, sp.validation, sp.test, sp.seed, sp.near_duplicate_distance);
   if (req.options.resize)
     card += fmt::format("- Images re-encoded: longest side at most {} px, {} quality {}\n", req.options.resize->max_side,
                         req.options.resize->format, req.options.resize->quality);
