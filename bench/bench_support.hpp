@@ -13,13 +13,16 @@
 #include <exception>
 #include <fstream>
 #include <random>
+#include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "events/base/uuid.hpp"
 #include "events/store/event.hpp"
+#include "orchestrator/jobs/job_service.hpp"
 
 namespace furrsight::bench {
 
@@ -141,6 +144,35 @@ inline double Quantile(std::vector<double>& values, double q) {
   std::sort(values.begin(), values.end());
   auto i = static_cast<size_t>(q * static_cast<double>(values.size() - 1) + 0.5);
   return values[std::min(i, values.size() - 1)];
+}
+
+// The peak resident memory (VmHWM) of process `pid`, in kB; 0 if unknown.
+inline long PeakRssKb(int pid) {
+  std::ifstream in(fmt::format("/proc/{}/status", pid));
+  for (std::string line; std::getline(in, line);)
+    if (line.starts_with("VmHWM:")) return std::stol(line.substr(6));
+  return 0;
+}
+
+// Polls job `job_id` until it ends, following the peak memory of the worker
+// process `pid`; throws unless the job COMPLETED within `limit`. Returns the peak in kB.
+inline long WaitForJob(orchestrator::jobs::JobService& service, const std::string& job_id, int pid,
+                       std::chrono::seconds limit, const char* what) {
+  namespace jobs = orchestrator::jobs;
+  const auto start = Clock::now();
+  long peak = 0;
+  for (;;) {
+    peak = std::max(peak, PeakRssKb(pid));
+    auto s = service.Load(job_id);
+    if (s && jobs::IsTerminal(s->status)) {
+      if (s->status != jobs::JobStatus::kCompleted)
+        throw std::runtime_error(fmt::format("the {} failed: {}", what, s->last_error));
+      return std::max(peak, PeakRssKb(pid));
+    }
+    if (Clock::now() - start > limit)
+      throw std::runtime_error(fmt::format("the {} did not finish within {} s", what, limit.count()));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
 }
 
 }  // namespace furrsight::bench

@@ -33,13 +33,6 @@ using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 namespace jobs = orchestrator::jobs;
 
-long PeakRssKb(int pid) {
-  std::ifstream in(fmt::format("/proc/{}/status", pid));
-  for (std::string line; std::getline(in, line);)
-    if (line.starts_with("VmHWM:")) return std::stol(line.substr(6));
-  return 0;
-}
-
 int Main() {
   const long pairs = EnvLong("FURRSIGHT_BENCH_PAIRS", 10'000);
   auto db = testing::TestDatabase::Create("export_bench");
@@ -119,19 +112,8 @@ int Main() {
   start = Clock::now();
   auto job = service.Submit({.job_type = "EXPORT_DATASET", .payload = {{"format", "tar"}}}, {"bench", id, id, "bench", 0});
   if (!job) throw std::runtime_error(job.error().message);
-  long peak = 0;
-  for (;;) {
-    peak = std::max(peak, PeakRssKb(worker->pid()));
-    auto s = service.Load(job->job_id);
-    if (s && jobs::IsTerminal(s->status)) {
-      if (s->status != jobs::JobStatus::kCompleted) throw std::runtime_error("the export failed: " + s->last_error);
-      break;
-    }
-    if (SecondsSince(start) > 1800) throw std::runtime_error("the export did not finish within 30 minutes");
-    std::this_thread::sleep_for(50ms);
-  }
+  const long peak = WaitForJob(service, job->job_id, worker->pid(), std::chrono::seconds(1800), "export");
   const double seconds = SecondsSince(start);
-  peak = std::max(peak, PeakRssKb(worker->pid()));
   boost::json::object result;
   const auto history = store.ReadStream(jobs::JobStream(job->job_id));
   if (!history) throw std::runtime_error(history.error().message);

@@ -118,13 +118,6 @@ workers::FetcherOptions FastFetcher() {
   return f;
 }
 
-long PeakRssKb(int pid) {
-  std::ifstream in(fmt::format("/proc/{}/status", pid));
-  for (std::string line; std::getline(in, line);)
-    if (line.starts_with("VmHWM:")) return std::stol(line.substr(6));
-  return 0;
-}
-
 // A real worker scraping the site: its peak memory and images/s.
 void WorkerScrape(const std::string& base, long images) {
   auto db = testing::TestDatabase::Create("scrape_bench");
@@ -146,19 +139,8 @@ void WorkerScrape(const std::string& base, long images) {
   const auto start = Clock::now();
   auto job = service.Submit(o, {"bench", id, id, "bench", 0});
   if (!job) throw std::runtime_error(job.error().message);
-  long peak = 0;
-  for (;;) {
-    peak = std::max(peak, PeakRssKb(worker->pid()));
-    auto s = service.Load(job->job_id);
-    if (s && jobs::IsTerminal(s->status)) {
-      if (s->status != jobs::JobStatus::kCompleted) throw std::runtime_error("the scrape failed: " + s->last_error);
-      break;
-    }
-    if (SecondsSince(start) > 900) throw std::runtime_error("the scrape did not finish within 15 minutes");
-    std::this_thread::sleep_for(100ms);
-  }
+  const long peak = WaitForJob(service, job->job_id, worker->pid(), std::chrono::seconds(900), "scrape");
   const double seconds = SecondsSince(start);
-  peak = std::max(peak, PeakRssKb(worker->pid()));
   pqxx::connection conn(db->AdminUrl());
   pqxx::nontransaction tx(conn);
   const long stored = tx.exec("SELECT count(*) FROM events WHERE event_type = 'ImageDownloaded'")[0][0].as<long>();

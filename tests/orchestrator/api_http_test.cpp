@@ -395,6 +395,10 @@ TEST_F(ApiHttpTest, UnknownPathIs404Problem) {
   StartServer(Fast());
   ExpectProblem(Get("/api/v1/nothing-here"), 404, "not_found");
   ExpectProblem(Get("/api/v1/pairs/"), 404, "not_found");  // an empty parameter matches nothing
+  // Nor does a parameter that decodes to a dot segment or holds a slash: no value can climb out of a directory.
+  for (const char* path : {"/api/v1/pairs/..", "/api/v1/pairs/%2e%2e", "/api/v1/pairs/%2E", "/api/v1/pairs/a%2Fb",
+                           "/api/v1/pairs/a%00b"})
+    ExpectProblem(Get(path), 404, "not_found");
 }
 
 TEST_F(ApiHttpTest, KnownPathWithWrongMethodIs405WithAllow) {

@@ -556,6 +556,25 @@ TEST_F(ApiTest, TheOpenApiCopyInDocsIsCurrent) {
   EXPECT_EQ(kept, served) << file << " is out of date; run api_pgtest with FURRSIGHT_UPDATE_DOCS=1";
 }
 
+// The curation page's static files need no credentials (the page holds no
+// data; it signs in and calls the API); nothing outside ui/ is reachable.
+TEST_F(ApiTest, TheCurationPageIsServedWithoutCredentials) {
+  client_->ClearDefaultHeaders();
+  const auto root = Get("/");
+  EXPECT_EQ(root.status, 302);
+  EXPECT_EQ(root.Header("location"), "/ui/");
+  const auto index = Get("/ui/");
+  ASSERT_EQ(index.status, 200) << index.body;
+  EXPECT_EQ(index.Header("content-type"), "text/html; charset=utf-8");
+  EXPECT_NE(index.body.find("<html"), std::string::npos);
+  const auto script = Get("/ui/app.js");
+  EXPECT_EQ(script.status, 200);
+  EXPECT_EQ(script.Header("content-type"), "text/javascript; charset=utf-8");
+  EXPECT_EQ(Get("/ui/no-such-file.js").status, 404);
+  EXPECT_EQ(Get("/ui/../CMakeLists.txt").status, 404) << "no way out of ui/";
+  EXPECT_EQ(Get("/ui/%2e%2e/CMakeLists.txt").status, 404) << "no way out of ui/, encoded either";
+}
+
 // Every route: no credentials → 401; a principal without any of the route's
 // roles → 403. A route added without a role rule fails here.
 TEST_F(ApiTest, EveryRouteNeedsCredentialsAndItsRoles) {
@@ -564,8 +583,9 @@ TEST_F(ApiTest, EveryRouteNeedsCredentialsAndItsRoles) {
   int checked = 0;
   for (const auto& route : server_->router().routes()) {
     if (route.public_route) {
-      EXPECT_TRUE(route.pattern == "/healthz" || route.pattern == "/api/v1/blobs/{key...}")
-          << route.pattern << " is public: only /healthz (and presigned blob links) may be";
+      static const std::set<std::string> kPublic = {"/healthz", "/api/v1/blobs/{key...}", "/", "/ui/", "/ui/{path...}"};
+      EXPECT_TRUE(kPublic.contains(route.pattern))
+          << route.pattern << " is public: only /healthz, presigned blob links and the curation page's files may be";
       continue;
     }
     EXPECT_FALSE(route.roles.empty()) << route.pattern << " has no role rule";

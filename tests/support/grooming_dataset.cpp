@@ -84,7 +84,7 @@ base::Result<GroomingDataset> GenerateGroomingDataset(events::EventStore& store,
                              {"width", o.width}, {"height", o.height},
                              {"file_size", static_cast<std::int64_t>(encoded->bytes.size())},
                              {"format", "jpeg"}, {"content_type", "image/jpeg"},
-                             {"storage_key", stored->key}, {"sha256", sha}},
+                             {"storage_key", stored->key}, {"sha256", sha}, {"crawl_job_id", o.crawl_job_id}},
                             "worker:test"));
       batch.push_back(Event(stream, "ImageValidated",
                             {{"rules", json::array{"min_size", "blur"}}, {"width", o.width}, {"height", o.height},

@@ -24,6 +24,7 @@ struct GroomingDatasetOptions {
   int rejected_every = 5;        // every Nth pair is rejected
   int unverified_every = 9;      // every Nth pair (not rejected) stays unverified
   int width = 160, height = 120;
+  std::string crawl_job_id;      // ImageDownloaded.crawl_job_id of every image ("": none)
 };
 
 struct GeneratedPair {

@@ -170,6 +170,16 @@ export class Jobs {
     const counters = Object.entries(j.counters || {}).map(([k, v]) => `${k} ${v}`).join(', ');
     $('#job-counters').textContent = counters || '—';
     $('#job-error-message').textContent = j.error_message || '—';
+    // A finished export: its presigned link (the link is the credential; docs/export.md).
+    const result = j.result || {};
+    const download = $('#job-download');
+    if (result.download_url) {
+      const expires = result.expires_at_us ? ` (expires ${formatTime(new Date(result.expires_at_us / 1000).toISOString())})` : '';
+      download.replaceChildren(el('a', { href: result.download_url, id: 'job-download-link' },
+        `${result.pairs ?? ''} pairs, ${result.format ?? ''}, ${result.file_size ?? '?'} bytes`), expires);
+    } else {
+      download.textContent = '—';
+    }
   }
 
   async loadRecent() {

@@ -40,6 +40,14 @@ std::string ParamName(const std::string& segment) {
   return segment.substr(1, segment.size() - (IsRestParam(segment) ? 5 : 2));
 }
 
+// A path segment a parameter may take, judged decoded ("%2e%2e" is ".."):
+// not empty, not "." or "..", no '/' or NUL inside. So no parameter value
+// can climb out of a directory, whatever the handler does with it.
+bool SafeSegment(const std::string& raw) {
+  const std::string d = PercentDecode(raw, false);
+  return !d.empty() && d != "." && d != ".." && d.find('/') == std::string::npos && d.find('\0') == std::string::npos;
+}
+
 // How well `path` matches `pattern`: empty if not at all; else one flag per
 // segment, true for a literal (so a literal beats a parameter).
 std::vector<bool> MatchScore(const std::vector<std::string>& pattern, const std::vector<std::string>& path) {
@@ -49,10 +57,10 @@ std::vector<bool> MatchScore(const std::vector<std::string>& pattern, const std:
   for (std::size_t i = 0; i < pattern.size(); ++i) {
     if (rest && i + 1 == pattern.size()) {
       for (std::size_t j = i; j < path.size(); ++j)
-        if (path[j].empty() || path[j] == "." || path[j] == "..") return {};
+        if (!SafeSegment(path[j])) return {};
       score.push_back(false);
     } else if (IsParam(pattern[i])) {
-      if (path[i].empty()) return {};
+      if (!SafeSegment(path[i])) return {};
       score.push_back(false);
     } else if (pattern[i] == path[i]) {
       score.push_back(true);

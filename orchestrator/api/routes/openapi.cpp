@@ -47,7 +47,7 @@ json::object ProblemResponse(std::string_view description) {
 json::object OpenApiDocument(const Router& router) {
   json::object paths;
   for (const auto& route : router.routes()) {
-    if (!route.pattern.starts_with("/api/")) continue;  // the curation page's files are not API
+    if (route.pattern == "/" || route.pattern.starts_with("/ui/")) continue;  // the curation page's files are not API
     json::array parameters;
     const auto path = OpenApiPath(route.pattern, parameters);
     json::object responses{{"200", json::object{{"description", "OK"}}},

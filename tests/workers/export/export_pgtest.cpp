@@ -309,6 +309,19 @@ TEST_F(ExportTest, FiltersSelectByStatusBreedServiceAndTime) {
   EXPECT_EQ(count({{"to", "2000-01-01T00:00:00Z"}}), 0);
   EXPECT_EQ(count({{"from", "2000-01-01T00:00:00Z"}}), static_cast<std::int64_t>(Truth({"VERIFIED"}).size()));
 
+  // By project: the pairs whose before image a crawl of that project downloaded (a chunk's images count for its parent).
+  const std::string project = base::NewUuid();
+  const std::string crawl = SubmitJob({.job_type = "SCRAPE_URL", .payload = {{"urls", json::array{"https://a.example/"}}},
+                                       .project_id = project});
+  const std::string chunk = SubmitJob({.job_type = "SCRAPE_URL", .payload = {{"urls", json::array{"https://b.example/"}}},
+                                       .parent_job_id = crawl});
+  ASSERT_TRUE(testing::GenerateGroomingDataset(*store_, *blobs_,
+                                               {.pairs = 6, .seed = 31, .near_duplicate_every = 0, .rejected_every = 0,
+                                                .unverified_every = 0, .crawl_job_id = chunk}));
+  WaitReadable();
+  EXPECT_EQ(count({{"project_id", project}}), 6);
+  EXPECT_EQ(count({{"project_id", base::NewUuid()}}), 0);
+
   TestJobContext bad({{"filters", {{"status", "MAYBE"}}}});
   auto refused = ExportJob(*store_, *blobs_).Run(bad);
   ASSERT_TRUE(std::holds_alternative<Failed>(refused));
