@@ -146,6 +146,14 @@ inline double Quantile(std::vector<double>& values, double q) {
   return values[std::min(i, values.size() - 1)];
 }
 
+// The median of some timings (the middle one; the mean of the two middle ones).
+inline double Median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 // The peak resident memory (VmHWM) of process `pid`, in kB; 0 if unknown.
 inline long PeakRssKb(int pid) {
   std::ifstream in(fmt::format("/proc/{}/status", pid));

@@ -53,31 +53,37 @@ int Main() {
   if (!data) throw std::runtime_error(data.error().message);
   std::printf("generated %ld pairs, %.1f MB of JPEG in %.1f s\n", pairs, data->image_bytes / 1e6, SecondsSince(start));
 
-  // The snapshot alone, in this process: against reading the same events with ReadAll and doing nothing.
+  // The snapshot alone, in this process, against reading the same events with
+  // ReadAll and doing nothing: three rounds, alternating, medians.
   {
     const auto head = store.Head();
     if (!head) throw std::runtime_error(head.error().message);
-    auto t = Clock::now();
-    std::int64_t plain = 0;
-    for (const char* category : {"image", "pair"}) {
-      events::LogPosition after{};
-      for (;;) {
-        auto batch = store.ReadAll(after, {.categories = {category}}, 5000);
-        if (!batch) throw std::runtime_error(batch.error().message);
-        plain += static_cast<std::int64_t>(batch->size());
-        if (batch->size() < 5000) break;
-        after = batch->back().position;
+    std::vector<double> read_s, snap_s;
+    std::int64_t plain = 0, folded = 0;
+    for (int round = 0; round < 3; ++round) {
+      auto t = Clock::now();
+      plain = 0;
+      for (const char* category : {"image", "pair"}) {
+        events::LogPosition after{};
+        for (;;) {
+          auto batch = store.ReadAll(after, {.categories = {category}}, 5000);
+          if (!batch) throw std::runtime_error(batch.error().message);
+          plain += static_cast<std::int64_t>(batch->size());
+          if (batch->size() < 5000) break;
+          after = batch->back().position;
+        }
       }
+      read_s.push_back(SecondsSince(t));
+      t = Clock::now();
+      auto snap = workers::exporting::ReadSnapshot(store, *head, {});
+      if (!snap) throw std::runtime_error(snap.error().message);
+      snap_s.push_back(SecondsSince(t));
+      folded = snap->events_read;
     }
-    const double read_s = SecondsSince(t);
-    t = Clock::now();
-    auto snap = workers::exporting::ReadSnapshot(store, *head, {});
-    if (!snap) throw std::runtime_error(snap.error().message);
-    const double snap_s = SecondsSince(t);
+    const double r = Median(read_s), f = Median(snap_s);
     std::printf("snapshot of %lld events: %.0f ms (%.0f events/s); ReadAll of the same events alone: %.0f ms "
-                "(%.0f events/s); ratio %.2f\n",
-                static_cast<long long>(snap->events_read), snap_s * 1e3, snap->events_read / snap_s, read_s * 1e3,
-                plain / read_s, read_s / snap_s);
+                "(%.0f events/s); ratio %.2f (medians of 3)\n",
+                static_cast<long long>(folded), f * 1e3, folded / f, r * 1e3, plain / r, r / f);
   }
 
   // Baseline: plain tar of the same image files, into the same directory.
@@ -86,14 +92,18 @@ int Main() {
     for (const auto& p : data->pairs)
       for (const auto* sha : {&p.before_sha256, &p.after_sha256}) list << workers::ContentKey(*sha) << "\n";
   }
-  testing::Shell(fmt::format("cat {}/files.txt | (cd {} && xargs cat > /dev/null)", dir.string(), blob_dir.string()));
-  start = Clock::now();
-  auto tar = testing::Shell(fmt::format("cd {} && tar -cf {}/plain.tar -T {}/files.txt && sync {}/plain.tar",
-                                        blob_dir.string(), dir.string(), dir.string(), dir.string()));
-  const double tar_seconds = SecondsSince(start);
-  if (tar.code != 0) throw std::runtime_error("tar failed: " + tar.out);
-  const double tar_mb = static_cast<double>(fs::file_size(dir / "plain.tar")) / 1e6;
-  fs::remove(dir / "plain.tar");
+  testing::Shell(fmt::format("cat {}/files.txt | (cd {} && xargs cat > /dev/null); sync", dir.string(),
+                             blob_dir.string()));
+  auto plain_tar = [&] {
+    const auto t = Clock::now();
+    auto tar = testing::Shell(fmt::format("cd {} && tar -cf {}/plain.tar -T {}/files.txt && sync {}/plain.tar",
+                                          blob_dir.string(), dir.string(), dir.string(), dir.string()));
+    const double seconds = SecondsSince(t);
+    if (tar.code != 0) throw std::runtime_error("tar failed: " + tar.out);
+    const double mb = static_cast<double>(fs::file_size(dir / "plain.tar")) / 1e6;
+    fs::remove(dir / "plain.tar");
+    return std::pair{seconds, mb};
+  };
 
   // The export, by a worker process.
   std::vector<std::string> argv = {std::string(FURRSIGHT_BIN_DIR) + "/furrsight-worker", "--kinds", "export",
@@ -108,28 +118,45 @@ int Main() {
   std::this_thread::sleep_for(1s);
   const long idle_kb = PeakRssKb(worker->pid());
   jobs::JobService service(store);
-  const std::string id = base::NewUuid();
-  start = Clock::now();
-  auto job = service.Submit({.job_type = "EXPORT_DATASET", .payload = {{"format", "tar"}}}, {"bench", id, id, "bench", 0});
-  if (!job) throw std::runtime_error(job.error().message);
-  const long peak = WaitForJob(service, job->job_id, worker->pid(), std::chrono::seconds(1800), "export");
-  const double seconds = SecondsSince(start);
+  auto export_once = [&](long& peak) {
+    const std::string id = base::NewUuid();
+    const auto t = Clock::now();
+    auto job = service.Submit({.job_type = "EXPORT_DATASET", .payload = {{"format", "tar"}}}, {"bench", id, id, "bench", 0});
+    if (!job) throw std::runtime_error(job.error().message);
+    peak = std::max(peak, WaitForJob(service, job->job_id, worker->pid(), std::chrono::seconds(1800), "export"));
+    const double seconds = SecondsSince(t);
+    boost::json::object result;
+    const auto history = store.ReadStream(jobs::JobStream(job->job_id));
+    if (!history) throw std::runtime_error(history.error().message);
+    for (const auto& e : *history)
+      if (e.type == "JobCompleted") {
+        const auto payload = boost::json::parse(e.payload_json);
+        result = payload.as_object().at("result").as_object();
+      }
+    return std::pair{seconds, result};
+  };
+  // Three rounds, alternating tar and the export; medians.
+  std::vector<double> tar_runs, export_runs;
+  double tar_mb = 0;
+  long peak = 0;
   boost::json::object result;
-  const auto history = store.ReadStream(jobs::JobStream(job->job_id));
-  if (!history) throw std::runtime_error(history.error().message);
-  for (const auto& e : *history)
-    if (e.type == "JobCompleted") {
-      const auto payload = boost::json::parse(e.payload_json);
-      result = payload.as_object().at("result").as_object();
-    }
+  for (int round = 0; round < 3; ++round) {
+    auto [ts, mb_tar] = plain_tar();
+    tar_runs.push_back(ts);
+    tar_mb = mb_tar;
+    auto [es, r] = export_once(peak);
+    export_runs.push_back(es);
+    result = std::move(r);
+  }
+  const double tar_seconds = Median(tar_runs), seconds = Median(export_runs);
   const double mb = static_cast<double>(result.at("file_size").to_number<std::int64_t>()) / 1e6;
   const double exported = static_cast<double>(result.at("pairs").to_number<std::int64_t>());
-  std::printf("plain tar of the %zu image files: %.2f s, %.1f MB, %.1f MB/s, %.0f pairs/s\n",
+  std::printf("plain tar of the %zu image files (median of 3): %.2f s, %.1f MB, %.1f MB/s, %.0f pairs/s\n",
               2 * data->pairs.size(), tar_seconds, tar_mb, tar_mb / tar_seconds, pairs / tar_seconds);
-  std::printf("EXPORT_DATASET tar (submit to completed: log read, splits, archive, upload): %.2f s, %.1f MB, "
+  std::printf("EXPORT_DATASET tar (median of 3; submit to completed: log read, splits, archive, upload): %.2f s, %.1f MB, "
               "%.1f MB/s, %.0f pairs/s\n",
               seconds, mb, mb / seconds, exported / seconds);
-  std::printf("export phases (ms): %s\n", boost::json::serialize(result.at("timings")).c_str());
+  std::printf("export phases of the last run (ms): %s\n", boost::json::serialize(result.at("timings")).c_str());
   std::printf("ratio export/tar (MB/s): %.2f\n", (mb / seconds) / (tar_mb / tar_seconds));
   std::printf("worker peak RSS: idle %ld kB, during the export %ld kB (+%ld kB for %.0f pairs, %.0f MB archive)\n",
               idle_kb, peak, peak - idle_kb, exported, mb);
