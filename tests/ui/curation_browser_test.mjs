@@ -14,7 +14,7 @@
 // errors and the tail of dev's output otherwise. dev, the browser and the
 // temporary directory are always cleaned up.
 
-import { spawn, execFile } from 'node:child_process';
+import { spawn, execFile, execSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -493,6 +493,18 @@ async function run() {
 
   step = 'no uncaught errors in the page';
   check(pageErrors.length === 0, `uncaught page errors: ${pageErrors.join(' | ')}`);
+
+  step = 'Ctrl-C stops furrsight dev and everything it started';
+  await browserContext.close();
+  browserContext = null;
+  process.kill(dev.pid, 'SIGINT');
+  const stopped = await Promise.race([dev.exited, sleep(30000).then(() => null)]);
+  check(stopped !== null, 'dev stops within 30 s of Ctrl-C');
+  equal(stopped.code, 0, 'dev\'s exit code after Ctrl-C');
+  // PostgreSQL (its data directory), Redis and the worker (blob directory) name the data directory.
+  const left = execSync('ps -eo pid=,args=').toString().split('\n')
+    .filter((l) => l.includes(tmp) && !l.includes('chromium-profile'));
+  equal(left.length, 0, `processes of this dev still running after Ctrl-C: ${left.join(' | ')}`);
 }
 
 // ---- main -------------------------------------------------------------------------
