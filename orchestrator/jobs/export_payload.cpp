@@ -196,7 +196,7 @@ base::Result<ExportPayload> ParseExportPayload(const json::object& p) {
   if (const auto* e = p.if_contains("expires_in_seconds")) {
     if (!e->is_int64() || e->as_int64() < 1 || e->as_int64() > kMaxExportLinkSeconds)
       return Fail(ErrorCode::kInvalidArgument,
-                  fmt::format("EXPORT_DATASET: payload.expires_in_seconds must be an integer from 1 to {} (30 days)",
+                  fmt::format("EXPORT_DATASET: payload.expires_in_seconds must be an integer from 1 to {} (7 days, S3's limit)",
                               kMaxExportLinkSeconds));
     out.expires_in = std::chrono::seconds(e->as_int64());
   }

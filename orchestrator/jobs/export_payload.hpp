@@ -17,7 +17,8 @@
 namespace furrsight::orchestrator::jobs {
 
 inline constexpr std::string_view kExportFormats[] = {"zip", "tar", "csv", "jsonl", "webdataset", "imagefolder"};
-inline constexpr std::int64_t kMaxExportLinkSeconds = 30LL * 24 * 3600;
+// 7 days: the longest an S3 presigned link (SigV4) may live.
+inline constexpr std::int64_t kMaxExportLinkSeconds = 7LL * 24 * 3600;
 
 struct ExportFilters {
   std::vector<std::string> statuses{"VERIFIED"};  // UNVERIFIED, VERIFIED, REJECTED

@@ -79,8 +79,9 @@ base::Result<void> ValidatePayload(std::string_view type, const json::object& p)
                        Expect(p, "max_images", kind::int64, false, type)});
         !ok)
       return ok;
-    if (!p.contains("urls") && !p.contains("queries"))
-      return Fail(ErrorCode::kInvalidArgument, "SCRAPE_URL needs payload.urls or payload.queries");
+    auto empty = [&](std::string_view key) { return !p.contains(key) || p.at(key).as_array().empty(); };
+    if (empty("urls") && empty("queries"))
+      return Fail(ErrorCode::kInvalidArgument, "SCRAPE_URL needs payload.urls or payload.queries (at least one of them not empty)");
     if (auto ok = NonEmptyStrings(p, "urls", type); !ok) return ok;
     return NonEmptyStrings(p, "queries", type);
   }

@@ -44,6 +44,11 @@ TEST_F(JobServiceTest, PayloadsAreCheckedAgainstTheirTypeWithClearMessages) {
   auto r2 = service_->Submit(no_urls, Ctx());
   ASSERT_FALSE(r2.has_value());
   EXPECT_NE(r2.error().message.find("needs payload.urls or payload.queries"), std::string::npos);
+  auto empty_urls = Scrape();
+  empty_urls.payload = boost::json::parse(R"({"urls":[],"queries":[]})").as_object();
+  auto r2b = service_->Submit(empty_urls, Ctx());
+  ASSERT_FALSE(r2b.has_value()) << "empty lists are no seeds";
+  EXPECT_NE(r2b.error().message.find("needs payload.urls or payload.queries"), std::string::npos);
   auto wrong = Scrape();
   wrong.payload = boost::json::parse(R"({"urls":"http://x.test"})").as_object();
   auto r3 = service_->Submit(wrong, Ctx());

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -26,7 +27,11 @@ std::string Str(const json::object& o, std::string_view key) {
   return "";
 }
 std::int64_t Int(const json::object& o, std::string_view key) {
-  if (const auto* v = o.if_contains(key); v != nullptr && v->is_number()) return v->to_number<std::int64_t>();
+  json::error_code ec;
+  if (const auto* v = o.if_contains(key); v != nullptr && v->is_number()) {
+    const auto n = v->to_number<std::int64_t>(ec);
+    if (!ec) return n;
+  }
   return 0;
 }
 
@@ -44,8 +49,8 @@ bool Selected(const ExportPair& p, const ExportFilters& f) {
     return false;
   if (f.from_us && p.created_us < *f.from_us) return false;
   if (f.to_us && p.created_us >= *f.to_us) return false;
-  if (!f.project_id.empty() && p.project_id != f.project_id) return false;
-  return true;
+  return true;  // the project is checked once the images are known
+
 }
 
 }  // namespace
@@ -87,15 +92,44 @@ base::Result<Snapshot> ReadSnapshot(events::EventStore& store, const events::Log
   // One category at a time: each read follows the (category, tx_id,
   // global_position) index in order; two categories at once would be sorted
   // again on every batch. The fold needs only each stream's own order.
-  auto ok = read({.categories = {"image"}}, [&](const events::RecordedEvent& e) {
+  // Pairs first: the pairs the filters keep decide which images are worth
+  // remembering, so memory follows the selected pairs, not every image ever
+  // downloaded.
+  auto ok = read({.categories = {"pair"}}, [&](const events::RecordedEvent& e) {
+    const std::string id = e.stream_id.substr(5);
+    auto& p = pairs[id];
+    if (p.created_us == 0) p.created_us = e.recorded_at_us;
+    orchestrator::curation::Evolve(p.state, e);
+  });
+  if (!ok) return std::unexpected(ok.error());
+  std::unordered_set<std::string> wanted;  // the images of the pairs kept so far
+  for (auto it = pairs.begin(); it != pairs.end();) {
+    ExportPair& p = it->second;
+    if (!p.state.exists()) {  // events of a pair never proposed
+      it = pairs.erase(it);
+      continue;
+    }
+    if (p.state.id.empty()) p.state.id = it->first;
+    ++snap.pairs_seen;
+    if (!Selected(p, filters)) {
+      it = pairs.erase(it);
+      continue;
+    }
+    wanted.insert(p.state.before_sha256);
+    wanted.insert(p.state.after_sha256);
+    ++it;
+  }
+
+  ok = read({.categories = {"image"}}, [&](const events::RecordedEvent& e) {
     if (e.type != "ImageDownloaded" && e.type != "ImageValidated") return;
+    const std::string sha = e.stream_id.substr(6);
+    if (!wanted.contains(sha)) return;
     json::error_code ec;
     auto parsed = json::parse(e.payload_json, ec);
     if (ec || !parsed.is_object()) return;
     const auto& o = parsed.as_object();
-    auto& img = images[e.stream_id.substr(6)];
+    auto& img = images[sha];
     if (e.type == "ImageDownloaded" && img.storage_key.empty()) {  // the first download describes the bytes
-      img.sha256 = Str(o, "sha256");
       img.storage_key = Str(o, "storage_key");
       img.format = Str(o, "format");
       img.content_type = Str(o, "content_type");
@@ -109,13 +143,6 @@ base::Result<Snapshot> ReadSnapshot(events::EventStore& store, const events::Log
       if (Int(o, "width") > 0) img.width = static_cast<int>(Int(o, "width"));
       if (Int(o, "height") > 0) img.height = static_cast<int>(Int(o, "height"));
     }
-  });
-  if (!ok) return std::unexpected(ok.error());
-  ok = read({.categories = {"pair"}}, [&](const events::RecordedEvent& e) {
-    const std::string id = e.stream_id.substr(5);
-    auto& p = pairs[id];
-    if (p.created_us == 0) p.created_us = e.recorded_at_us;
-    orchestrator::curation::Evolve(p.state, e);
   });
   if (!ok) return std::unexpected(ok.error());
 
@@ -138,20 +165,21 @@ base::Result<Snapshot> ReadSnapshot(events::EventStore& store, const events::Log
     return std::string();
   };
 
+  snap.pairs.reserve(pairs.size());
   for (auto& [id, p] : pairs) {
-    if (!p.state.exists()) continue;  // events of a pair never proposed
-    if (p.state.id.empty()) p.state.id = id;
-    ++snap.pairs_seen;
     auto find = [&](const std::string& sha) {
       auto it = images.find(sha);
       ExportImage img = it == images.end() ? ExportImage{} : it->second;
-      img.sha256 = sha;
+      img.sha256 = sha;  // known from the pair even when no image event was read
       return img;
     };
     p.before = find(p.state.before_sha256);
     p.after = find(p.state.after_sha256);
-    if (!filters.project_id.empty()) p.project_id = project_of(p.before.crawl_job_id);
-    if (Selected(p, filters)) snap.pairs.push_back(std::move(p));
+    if (!filters.project_id.empty()) {
+      p.project_id = project_of(p.before.crawl_job_id);
+      if (p.project_id != filters.project_id) continue;
+    }
+    snap.pairs.push_back(std::move(p));
   }
   return snap;
 }

@@ -66,6 +66,8 @@ class ImageSource {
   }
 
   base::Result<WrittenImage> Write(ArchiveWriter& archive, const std::string& name, const ExportImage& img) {
+    if (img.storage_key.empty() && img.sha256.size() != 64)
+      return Fail(ErrorCode::kInvalidArgument, "the pair names no image");
     const std::string key = img.storage_key.empty() ? ContentKey(img.sha256) : img.storage_key;
     WrittenImage w{name, "", img.width, img.height};
     base::Sha256 hash;
@@ -204,7 +206,10 @@ std::string DatasetCard(const ExportRequest& req, const std::map<std::string, st
       "- Format: `{}`\n- Pairs: {} (of {} pairs in the log at that position)\n- Filters: `{}`\n"
       "- Splits: train {}, validation {}, test {}, seed `{}`; pairs sharing an image or holding near-duplicate "
       "images (pHash distance at most {}) are in the same split\n",
-      req.snapshot.pairs.size() < 1000 ? "n<1K" : req.snapshot.pairs.size() < 10000 ? "1K<n<10K" : "10K<n<100K",
+      req.snapshot.pairs.size() < 1000     ? "n<1K"
+      : req.snapshot.pairs.size() < 10000  ? "1K<n<10K"
+      : req.snapshot.pairs.size() < 100000 ? "10K<n<100K"
+                                           : "100K<n<1M",
       events::FormatPosition(req.snapshot.position), tm, events::FormatPosition(req.snapshot.position),
       req.options.format, req.snapshot.pairs.size(), req.snapshot.pairs_seen, json::serialize(FiltersJson(req.filters)),
       sp.train, sp.validation, sp.test, sp.seed, sp.near_duplicate_distance);
@@ -219,7 +224,7 @@ std::string DatasetCard(const ExportRequest& req, const std::map<std::string, st
   for (const auto& [s, n] : services) card += fmt::format("| {} | {} |\n", s, n);
   card +=
       "\n## Files\n\n`manifest.jsonl` has one line per pair: key, split, status, breed, services, confidence, "
-      "before/after (file, sha256 of the file, source_sha256, size, source url), source page, pairing cue, "
+      "before/after (file, sha256 of the file, source_sha256, width, height, source url), source page, pairing cue, "
       "similarity, notes. Images keep the rights of their sources: see each pair's `source_url`.\n";
   return card;
 }
@@ -307,10 +312,18 @@ base::Result<ExportOutput> WriteExport(const ExportRequest& req, BlobStore& blob
   ImageSource images(blobs, opt.resize);
   auto write_pair = [&](ArchiveWriter& into, const ExportPair& p, const std::string& before_name,
                         const std::string& after_name) -> base::Result<std::pair<WrittenImage, WrittenImage>> {
+    // A missing image will not come back by retrying: the error names the pair and says what to do.
+    auto missing = [&](const base::Error& e, std::string_view side, const ExportImage& img) -> base::Error {
+      if (e.code != ErrorCode::kNotFound && e.code != ErrorCode::kInvalidArgument) return e;
+      return base::Error{ErrorCode::kInvalidArgument,
+                         fmt::format("pair {}: its {} image {} cannot be exported ({}); leave the pair out (filters, or "
+                                     "reject it) or restore the blob",
+                                     p.state.id, side, img.sha256, e.message)};
+    };
     auto b = images.Write(into, before_name, p.before);
-    if (!b) return std::unexpected(b.error());
+    if (!b) return std::unexpected(missing(b.error(), "before", p.before));
     auto a = images.Write(into, after_name, p.after);
-    if (!a) return std::unexpected(a.error());
+    if (!a) return std::unexpected(missing(a.error(), "after", p.after));
     progress.images_done += 2;
     ++progress.pairs_done;
     progress.bytes = (*output)->offset();

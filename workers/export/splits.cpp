@@ -49,6 +49,7 @@ std::size_t AssignSplits(std::vector<ExportPair>& pairs, const SplitOptions& opt
   std::unordered_map<std::string, std::size_t> by_sha;
   for (std::size_t i = 0; i < pairs.size(); ++i)
     for (const auto* img : {&pairs[i].before, &pairs[i].after}) {
+      if (img->sha256.empty()) continue;  // no image: nothing to share
       auto [it, fresh] = by_sha.emplace(img->sha256, i);
       if (!fresh) groups.Join(i, it->second);
     }
@@ -90,11 +91,12 @@ std::size_t AssignSplits(std::vector<ExportPair>& pairs, const SplitOptions& opt
     auto it = split_of.find(root);
     if (it == split_of.end()) {
       ++count;
-      const double u = Unit(options.seed, pairs[root].state.id);
-      it = split_of.emplace(root, u < options.train                        ? "train"
-                                  : u < options.train + options.validation ? "validation"
-                                                                           : "test")
-               .first;
+      // A point in [0, sum of the fractions); a split whose fraction is 0 never gets one.
+      const double u = Unit(options.seed, pairs[root].state.id) * (options.train + options.validation + options.test);
+      const char* split = u < options.train || (options.validation == 0 && options.test == 0) ? "train"
+                          : u < options.train + options.validation || options.test == 0    ? "validation"
+                                                                                           : "test";
+      it = split_of.emplace(root, split).first;
     }
     pairs[i].split = it->second;
   }

@@ -80,6 +80,7 @@ JobOutcome ExportJob::Run(JobContext& ctx) {
     ~Cleanup() {
       std::error_code ec;
       fs::remove(file, ec);
+      fs::remove(file.string() + ".shard", ec);  // a WebDataset shard in the making
     }
   } cleanup{file};
   auto written = WriteExport({.snapshot = *snapshot,
@@ -108,7 +109,11 @@ JobOutcome ExportJob::Run(JobContext& ctx) {
   const auto now = std::chrono::system_clock::now();
   auto url = blobs_.PresignGetAt(key, lifetime, now);
   auto card_url = blobs_.PresignGetAt(stem + ".README.md", lifetime, now);
-  if (!url || !card_url) return Failed{"EXPORT_DATASET: cannot sign the download link", true};
+  if (!url || !card_url) {
+    const base::Error& e = url ? card_url.error() : url.error();
+    return Failed{"EXPORT_DATASET: cannot sign the download link: " + e.message,
+                  e.code != base::ErrorCode::kInvalidArgument};
+  }
   timings["upload_ms"] = ms_since(phase);
   const std::int64_t expires_at_us =
       std::chrono::duration_cast<std::chrono::microseconds>((now + lifetime).time_since_epoch()).count();

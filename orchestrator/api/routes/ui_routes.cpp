@@ -2,6 +2,7 @@
 // served without credentials — the page holds no data; it signs in with an
 // API key (or a bearer token) and calls the API like any other client.
 // GET / redirects to /ui/.
+#include <algorithm>
 #include <filesystem>
 #include <system_error>
 
@@ -33,9 +34,12 @@ base::Result<ApiResponse> UiFile(const fs::path& root, std::string_view relative
   // The router refuses empty, "." and ".." segments, so `relative` stays under root.
   const fs::path file = root / (relative.empty() ? std::string_view("index.html") : relative);
   std::error_code ec;
-  if (!fs::is_regular_file(file, ec))
+  // Resolved (symlinks too), the file must still be under the page's folder.
+  const fs::path real = fs::weakly_canonical(file, ec), real_root = fs::weakly_canonical(root, ec);
+  const auto [end, _] = std::mismatch(real_root.begin(), real_root.end(), real.begin(), real.end());
+  if (ec || end != real_root.end() || !fs::is_regular_file(real, ec))
     return Problem(404, "not_found", fmt::format("no file {} in the curation page", relative));
-  return ApiResponse::File(std::string(ContentTypeOf(file)), file).WithHeader("Cache-Control", "no-cache");
+  return ApiResponse::File(std::string(ContentTypeOf(real)), real).WithHeader("Cache-Control", "no-cache");
 }
 
 }  // namespace

@@ -384,6 +384,26 @@ TEST_F(ExportTest, ExportsFromAndToS3WithItsPresignedLink) {
   EXPECT_EQ(JsonLines(manifest.out).size(), 8u);
 }
 
+// An image gone from blob storage fails the export once, naming the pair and what to do; no retry.
+TEST_F(ExportTest, AMissingImageFailsTheExportNamingThePair) {
+  const auto* victim = Truth({"VERIFIED"}).front();
+  ASSERT_TRUE(fs::remove(blob_dir_ / ContentKey(victim->after_sha256)));
+  TestJobContext ctx({{"format", "tar"}});
+  auto outcome = ExportJob(*store_, *blobs_, {.scratch_dir = work_}).Run(ctx);
+  ASSERT_TRUE(std::holds_alternative<Failed>(outcome));
+  const auto& failed = std::get<Failed>(outcome);
+  EXPECT_FALSE(failed.retryable);
+  EXPECT_NE(failed.error.find("pair " + victim->id + ": its after image " + victim->after_sha256), std::string::npos)
+      << failed.error;
+  EXPECT_NE(failed.error.find("restore the blob"), std::string::npos) << failed.error;
+  // The pair left out by a filter, the export goes through.
+  EXPECT_EQ(Export({{"format", "tar"}, {"filters", {{"breeds", json::array{"No Such Breed"}}}}}).at("pairs").as_int64(), 0);
+  std::error_code ec;
+  EXPECT_TRUE(fs::is_empty(work_, ec) || std::none_of(fs::directory_iterator(work_), fs::directory_iterator(),
+                                                      [](const auto& e) { return e.path().extension() == ".part"; }))
+      << "no scratch file left behind";
+}
+
 // A bad payload is refused when the job is requested, with the field named, and nothing is appended.
 TEST_F(ExportTest, ABadPayloadIsRefusedWhenRequested) {
   const auto before = CountType("JobRequested");

@@ -9,6 +9,7 @@
 #include <numeric>
 #include <random>
 #include <set>
+#include <tuple>
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
@@ -223,6 +224,20 @@ TEST(Splits, DeterministicFromTheSeedAndNearTheRatios) {
   EXPECT_NEAR(count["train"], 3200, 150);
   EXPECT_NEAR(count["validation"], 400, 90);
   EXPECT_NEAR(count["test"], 400, 90);
+}
+
+TEST(Splits, ASplitWithFractionZeroGetsNoPair) {
+  std::vector<ExportPair> pairs;
+  for (int i = 0; i < 2000; ++i) pairs.push_back(Pair(Id(i), "b" + std::to_string(i), "a" + std::to_string(i), {}, {}));
+  for (auto [train, validation, test] : {std::tuple{1.0, 0.0, 0.0}, {0.5, 0.5, 0.0}, {0.0, 0.0, 1.0}, {0.7, 0.0, 0.3}}) {
+    auto copy = pairs;
+    AssignSplits(copy, {.train = train, .validation = validation, .test = test});
+    std::map<std::string, int> count;
+    for (const auto& p : copy) ++count[p.split];
+    EXPECT_EQ(count["train"] > 0, train > 0) << train << "/" << validation << "/" << test;
+    EXPECT_EQ(count["validation"] > 0, validation > 0) << train << "/" << validation << "/" << test;
+    EXPECT_EQ(count["test"] > 0, test > 0) << train << "/" << validation << "/" << test;
+  }
 }
 
 TEST(Splits, OptionsAreCheckedWithTheFieldNamed) {
