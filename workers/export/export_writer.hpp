@@ -1,6 +1,6 @@
 // Writes a snapshot as one of the export formats (docs/export.md) into a
 // local file, streaming every image from the blob store into the archive:
-// memory holds the snapshot and the manifest (about 1 KB per pair), never
+// memory holds the snapshot and the manifest (~9 KB per pair measured), never
 // the archive or more than one image.
 //
 //   zip, tar     <root>/README.md (the dataset card), <root>/manifest.jsonl,
