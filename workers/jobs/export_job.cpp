@@ -102,7 +102,7 @@ JobOutcome ExportJob::Run(JobContext& ctx) {
   ctx.Progress(95, Counters(written->totals), "uploading");
   const std::string stem = fmt::format("exports/{}/furrsight-grooming-{}", ctx.job_id(), events::FormatPosition(as_of));
   const std::string key = stem + "." + written->extension;
-  auto stored = blobs_.PutFile(key, file, {.content_type = written->content_type});
+  auto stored = blobs_.PutFileMove(key, file, {.content_type = written->content_type});
   if (!stored) return Failed{"EXPORT_DATASET: upload: " + stored.error().message, true};
   auto card = blobs_.Put(stem + ".README.md", written->card, {.content_type = "text/markdown; charset=utf-8"});
   if (!card) return Failed{"EXPORT_DATASET: upload: " + card.error().message, true};

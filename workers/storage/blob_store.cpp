@@ -107,6 +107,16 @@ base::Result<std::string> BlobStore::Get(std::string_view key) {
   return out;
 }
 
+base::Result<BlobInfo> BlobStore::PutFileMove(std::string_view key, const std::filesystem::path& file,
+                                              const PutOptions& options) {
+  auto stored = PutFile(key, file, options);
+  if (stored) {
+    std::error_code ec;
+    std::filesystem::remove(file, ec);
+  }
+  return stored;
+}
+
 base::Result<BlobInfo> BlobStore::GetToFile(std::string_view key, const std::filesystem::path& file) {
   const std::filesystem::path part = file.string() + ".part";
   int fd = ::open(part.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

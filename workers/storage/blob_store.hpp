@@ -60,6 +60,11 @@ class BlobStore {
   // Same, streaming from a file (never loaded whole into memory).
   virtual base::Result<BlobInfo> PutFile(std::string_view key, const std::filesystem::path& file,
                                          const PutOptions& options) = 0;
+  // Stores the bytes of `file` under `key` and consumes the file (gone on
+  // success): the file store renames it into place when it is on the same
+  // filesystem; otherwise, and for S3, it is copied, then removed.
+  virtual base::Result<BlobInfo> PutFileMove(std::string_view key, const std::filesystem::path& file,
+                                             const PutOptions& options);
   // Streams the blob to `sink`; kNotFound if there is none.
   virtual base::Result<BlobInfo> GetTo(std::string_view key, const BlobSink& sink) = 0;
   // Size and content type without the bytes; kNotFound if there is none.

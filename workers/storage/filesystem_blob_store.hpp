@@ -47,6 +47,8 @@ class FilesystemBlobStore final : public BlobStore {
   base::Result<BlobInfo> Put(std::string_view key, std::string_view bytes, const PutOptions& options) override;
   base::Result<BlobInfo> PutFile(std::string_view key, const std::filesystem::path& file,
                                  const PutOptions& options) override;
+  base::Result<BlobInfo> PutFileMove(std::string_view key, const std::filesystem::path& file,
+                                     const PutOptions& options) override;
   base::Result<BlobInfo> GetTo(std::string_view key, const BlobSink& sink) override;
   base::Result<BlobInfo> Head(std::string_view key) override;
   base::Result<std::string> PresignGetAt(std::string_view key, std::chrono::seconds expires_in,

@@ -310,5 +310,44 @@ TEST(SigningKeyFile, IsCreatedOwnerOnlyAndThenReused) {
   EXPECT_EQ(std::distance(fs::directory_iterator(file.parent_path()), fs::directory_iterator()), 1);
 }
 
+// An archive written beside the store is renamed into place (the same inode:
+// no copy); the sidecar still knows its hash; the file is gone.
+TEST_F(FilesystemBlobStoreTest, PutFileMoveRenamesAFileOfTheSameFilesystem) {
+  const fs::path file = dir_.path() / "export.tar";
+  const std::string bytes(3 << 20, 'x');
+  std::ofstream(file, std::ios::binary) << bytes;
+  const ino_t inode = InodeOf(file);
+  auto stored = store_->PutFileMove("exports/j1/export.tar", file, {.content_type = "application/x-tar"});
+  ASSERT_TRUE(stored.has_value()) << stored.error().ToString();
+  EXPECT_FALSE(fs::exists(file));
+  EXPECT_EQ(InodeOf(store_->PathOf("exports/j1/export.tar")), inode);
+  EXPECT_EQ(stored->size, bytes.size());
+  auto head = store_->Head("exports/j1/export.tar");
+  ASSERT_TRUE(head.has_value());
+  EXPECT_EQ(head->sha256, base::Sha256Hex(bytes));
+  EXPECT_EQ(head->content_type, "application/x-tar");
+  EXPECT_EQ(*store_->Get("exports/j1/export.tar"), bytes);
+  EXPECT_TRUE(StrayFiles().empty());
+
+  // A wrong expected hash stores nothing and keeps the file.
+  std::ofstream(file, std::ios::binary) << "abc";
+  auto refused = store_->PutFileMove("exports/j1/other.tar", file, {.sha256 = std::string(64, '0')});
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, base::ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(fs::exists(file));
+  EXPECT_FALSE(store_->Head("exports/j1/other.tar").has_value());
+}
+
+// From another filesystem (tmpfs here) the file is copied, then removed.
+TEST_F(FilesystemBlobStoreTest, PutFileMoveCopiesAcrossFilesystems) {
+  const fs::path file = fs::path("/dev/shm") / ("furrsight-move-" + std::to_string(::getpid()));
+  if (!fs::is_directory("/dev/shm")) GTEST_SKIP() << "no /dev/shm";
+  std::ofstream(file, std::ios::binary) << "groomed";
+  auto stored = store_->PutFileMove("exports/j2/card.md", file, {});
+  ASSERT_TRUE(stored.has_value()) << stored.error().ToString();
+  EXPECT_FALSE(fs::exists(file));
+  EXPECT_EQ(*store_->Get("exports/j2/card.md"), "groomed");
+}
+
 }  // namespace
 }  // namespace furrsight::workers
