@@ -853,6 +853,19 @@ TEST(MetricsRegistryTest, RendersCountersGaugesAndCumulativeHistograms) {
   EXPECT_THROW(registry.Observe("nope", {}, 1), std::logic_error);
 }
 
+TEST(MetricsRegistryTest, AGaugeFamilySetWholeDropsSeriesThatAreGoneToZero) {
+  MetricsRegistry registry;
+  registry.RegisterGauge("jobs", "Jobs by status.");
+  registry.SetGaugeFamily("jobs", {{{{"status", "RUNNING"}}, 2}, {{{"status", "PENDING"}}, 5}});
+  registry.SetGaugeFamily("jobs", {{{{"status", "COMPLETED"}}, 7}});
+  EXPECT_EQ(registry.RenderText(),
+            "# HELP jobs Jobs by status.\n"
+            "# TYPE jobs gauge\n"
+            "jobs{status=\"COMPLETED\"} 7\n"
+            "jobs{status=\"PENDING\"} 0\n"
+            "jobs{status=\"RUNNING\"} 0\n");
+}
+
 // --- generated malformed requests ----------------------------------------------------------------
 
 std::string Printable(std::string_view bytes) {

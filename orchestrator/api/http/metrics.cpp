@@ -107,6 +107,14 @@ void MetricsRegistry::SetGauge(std::string_view gauge, const MetricLabels& label
   SeriesFor(gauge, Type::kGauge, labels).value = value;
 }
 
+void MetricsRegistry::SetGaugeFamily(std::string_view gauge,
+                                     const std::vector<std::pair<MetricLabels, double>>& values) {
+  std::lock_guard lock(mutex_);
+  if (auto it = families_.find(gauge); it != families_.end())
+    for (auto& [labels, series] : it->second.series) series.value = 0;
+  for (const auto& [labels, value] : values) SeriesFor(gauge, Type::kGauge, labels).value = value;
+}
+
 void MetricsRegistry::AddGauge(std::string_view gauge, const MetricLabels& labels, double delta) {
   std::lock_guard lock(mutex_);
   SeriesFor(gauge, Type::kGauge, labels).value += delta;

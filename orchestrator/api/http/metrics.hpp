@@ -34,6 +34,9 @@ class MetricsRegistry {
   void Increment(std::string_view counter, const MetricLabels& labels, double by = 1.0);
   void SetGauge(std::string_view gauge, const MetricLabels& labels, double value);
   void AddGauge(std::string_view gauge, const MetricLabels& labels, double delta);
+  // Sets a whole gauge family at once: series not in `values` drop to 0 (a
+  // job status that emptied shows 0, not its last count).
+  void SetGaugeFamily(std::string_view gauge, const std::vector<std::pair<MetricLabels, double>>& values);
   void Observe(std::string_view histogram, const MetricLabels& labels, double value);
 
   // The whole registry, families in name order (Content-Type

@@ -114,12 +114,13 @@ base::Result<ApiResponse> Metrics(ApiServices& s, const ApiRequest& req) {
     }
   }
   if (auto counts = QueryJson(s.pool, "counting jobs", "", kJobCounts)) {
+    std::vector<std::pair<MetricLabels, double>> values;
     for (const auto& c : counts->as_array()) {
       const auto& o = c.as_object();
-      m.SetGauge("furrsight_jobs", {{"type", std::string(o.at("type").as_string())},
-                                    {"status", std::string(o.at("status").as_string())}},
-                 o.at("count").to_number<double>());
+      values.push_back({{{"type", std::string(o.at("type").as_string())}, {"status", std::string(o.at("status").as_string())}},
+                        o.at("count").to_number<double>()});
     }
+    m.SetGaugeFamily("furrsight_jobs", values);  // a status that emptied reads 0
   }
   if (auto seen = QueryJson(s.pool, "counting workers", "", kWorkersSeen))
     m.SetGauge("furrsight_workers_seen", {}, seen->as_object().at("workers").to_number<double>());
