@@ -1,10 +1,14 @@
 // Runs a shell command for a test (standard tools reading what the code
-// wrote: tar, unzip, ...): its exit code and its output, stderr included.
+// wrote: tar, unzip, ...): its exit code and its output, stderr included;
+// and reads a whole file.
 #pragma once
 
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 
 namespace furrsight::testing {
@@ -24,6 +28,12 @@ inline ShellRun Shell(const std::string& command) {
   const int status = pclose(p);
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
+}
+
+// A whole file's bytes ("" if it cannot be read).
+inline std::string ReadWholeFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), {});
 }
 
 }  // namespace furrsight::testing

@@ -170,6 +170,24 @@ base::Result<std::unique_ptr<FilesystemBlobStore>> FilesystemBlobStore::Open(Fil
   return std::unique_ptr<FilesystemBlobStore>(new FilesystemBlobStore(std::move(options)));
 }
 
+namespace {
+
+// The sidecar of the blob at `path` (content type, SHA-256), written whole and renamed into place.
+base::Result<void> WriteMeta(const fs::path& path, std::string_view content_type, const std::string& sha256) {
+  auto meta = MakeTemp(path.parent_path(), path.filename().string() + ".meta");
+  if (!meta) return std::unexpected(meta.error());
+  boost::json::object obj{{"content_type", content_type}, {"sha256", sha256}};
+  if (auto ok = WriteAll((*meta)->fd(), boost::json::serialize(obj), (*meta)->path()); !ok) return ok;
+  if (auto ok = (*meta)->SyncAndClose(); !ok) return ok;
+  if (::rename((*meta)->path().c_str(), MetaPathOf(path).c_str()) != 0)
+    return Fail(ErrorCode::kInternal, fmt::format("cannot rename into {}: {}", MetaPathOf(path).string(),
+                                                  ErrnoText(errno)));
+  (*meta)->Release();
+  return {};
+}
+
+}  // namespace
+
 template <class Fill>
 base::Result<BlobInfo> FilesystemBlobStore::WriteBlob(std::string_view key, const PutOptions& options, Fill&& fill) {
   if (auto ok = ValidateKey(key); !ok) return std::unexpected(ok.error());
@@ -190,17 +208,7 @@ base::Result<BlobInfo> FilesystemBlobStore::WriteBlob(std::string_view key, cons
                             options.sha256));
   if (auto ok = (*blob)->SyncAndClose(); !ok) return std::unexpected(ok.error());
 
-  auto meta = MakeTemp(dir, name + ".meta");
-  if (!meta) return std::unexpected(meta.error());
-  boost::json::object obj{{"content_type", options.content_type}, {"sha256", *sha}};
-  if (auto ok = WriteAll((*meta)->fd(), boost::json::serialize(obj), (*meta)->path()); !ok)
-    return std::unexpected(ok.error());
-  if (auto ok = (*meta)->SyncAndClose(); !ok) return std::unexpected(ok.error());
-
-  if (::rename((*meta)->path().c_str(), MetaPathOf(path).c_str()) != 0)
-    return Fail(ErrorCode::kInternal, fmt::format("cannot rename into {}: {}", MetaPathOf(path).string(),
-                                                  ErrnoText(errno)));
-  (*meta)->Release();
+  if (auto ok = WriteMeta(path, options.content_type, *sha); !ok) return std::unexpected(ok.error());
   if (::rename((*blob)->path().c_str(), path.c_str()) != 0)
     return Fail(ErrorCode::kInternal, fmt::format("cannot rename into {}: {}", path.string(), ErrnoText(errno)));
   (*blob)->Release();
@@ -266,16 +274,7 @@ base::Result<BlobInfo> FilesystemBlobStore::PutFileMove(std::string_view key, co
   ::close(fd);
   if (!synced) return Fail(ErrorCode::kInternal, fmt::format("cannot sync {}: {}", file.string(), ErrnoText(errno)));
 
-  auto meta = MakeTemp(dir, path.filename().string() + ".meta");
-  if (!meta) return std::unexpected(meta.error());
-  boost::json::object obj{{"content_type", options.content_type}, {"sha256", *sha}};
-  if (auto ok = WriteAll((*meta)->fd(), boost::json::serialize(obj), (*meta)->path()); !ok)
-    return std::unexpected(ok.error());
-  if (auto ok = (*meta)->SyncAndClose(); !ok) return std::unexpected(ok.error());
-  if (::rename((*meta)->path().c_str(), MetaPathOf(path).c_str()) != 0)
-    return Fail(ErrorCode::kInternal, fmt::format("cannot rename into {}: {}", MetaPathOf(path).string(),
-                                                  ErrnoText(errno)));
-  (*meta)->Release();
+  if (auto ok = WriteMeta(path, options.content_type, *sha); !ok) return std::unexpected(ok.error());
   if (::rename(file.c_str(), path.c_str()) != 0) {
     if (errno == EXDEV) return BlobStore::PutFileMove(key, file, options);
     return Fail(ErrorCode::kInternal, fmt::format("cannot rename {} into {}: {}", file.string(), path.string(),

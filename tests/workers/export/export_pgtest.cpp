@@ -32,11 +32,7 @@ namespace json = boost::json;
 
 using testing::Shell;
 using testing::ShellRun;
-
-std::string ReadFile(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), {});
-}
+using testing::ReadWholeFile;
 
 std::vector<json::object> JsonLines(const std::string& text) {
   std::vector<json::object> out;
@@ -196,7 +192,7 @@ TEST_F(ExportTest, EveryFormatReadsBackWithStandardTools) {
     // The manifest: one line per verified pair, with the truth's labels and images.
     std::vector<json::object> lines;
     if (format == "csv") {
-      auto rows = Csv(ReadFile(dir / "manifest.csv"));
+      auto rows = Csv(ReadWholeFile(dir / "manifest.csv"));
       ASSERT_EQ(rows.size(), verified.size() + 1);
       EXPECT_EQ(rows[0][0], "key");
       for (std::size_t i = 1; i < rows.size(); ++i) {
@@ -209,9 +205,9 @@ TEST_F(ExportTest, EveryFormatReadsBackWithStandardTools) {
       }
       continue;
     }
-    lines = JsonLines(ReadFile(format == "jsonl" ? dir / "manifest.jsonl" : root / "manifest.jsonl"));
+    lines = JsonLines(ReadWholeFile(format == "jsonl" ? dir / "manifest.jsonl" : root / "manifest.jsonl"));
     ASSERT_EQ(lines.size(), verified.size());
-    EXPECT_EQ(base::Sha256Hex(ReadFile(format == "jsonl" ? dir / "manifest.jsonl" : root / "manifest.jsonl")),
+    EXPECT_EQ(base::Sha256Hex(ReadWholeFile(format == "jsonl" ? dir / "manifest.jsonl" : root / "manifest.jsonl")),
               result.at("manifest_sha256").as_string());
     std::map<std::string, std::string> split_of;
     for (const auto& line : lines) {
@@ -234,13 +230,13 @@ TEST_F(ExportTest, EveryFormatReadsBackWithStandardTools) {
           ASSERT_EQ(member.code, 0) << member.out;
           EXPECT_EQ(base::Sha256Hex(member.out), sha);
         } else {
-          EXPECT_EQ(base::Sha256Hex(ReadFile(root / file)), sha) << file;
+          EXPECT_EQ(base::Sha256Hex(ReadWholeFile(root / file)), sha) << file;
         }
       }
     }
     ExpectNoSplitLeaks(split_of);
     if (!images) continue;
-    const std::string card = ReadFile(root / "README.md");
+    const std::string card = ReadWholeFile(root / "README.md");
     EXPECT_NE(card.find("Log position: `" + std::string(result.at("position").as_string()) + "`"), std::string::npos)
         << card;
     EXPECT_NE(card.find("| " + verified[0]->breed + " |"), std::string::npos) << "counts per breed";
@@ -248,7 +244,7 @@ TEST_F(ExportTest, EveryFormatReadsBackWithStandardTools) {
       std::size_t rows = 0;
       for (const std::string split : {"train", "validation", "test"}) {
         if (!fs::exists(root / split / "metadata.jsonl")) continue;
-        for (const auto& m : JsonLines(ReadFile(root / split / "metadata.jsonl"))) {
+        for (const auto& m : JsonLines(ReadWholeFile(root / split / "metadata.jsonl"))) {
           ++rows;
           EXPECT_TRUE(fs::exists(root / split / std::string(m.at("before_file_name").as_string())));
           EXPECT_TRUE(fs::exists(root / split / std::string(m.at("after_file_name").as_string())));
@@ -331,14 +327,14 @@ TEST_F(ExportTest, FiltersSelectByStatusBreedServiceAndTime) {
 TEST_F(ExportTest, ResizeReencodesEveryImage) {
   const json::object result = Export({{"format", "zip"}, {"resize", {{"max_side", 64}, {"format", "png"}}}});
   const fs::path root = Unpack(result, "resized") / "furrsight-grooming";
-  auto lines = JsonLines(ReadFile(root / "manifest.jsonl"));
+  auto lines = JsonLines(ReadWholeFile(root / "manifest.jsonl"));
   ASSERT_FALSE(lines.empty());
   for (const auto& line : lines)
     for (const char* side : {"before", "after"}) {
       const auto& img = line.at(side).as_object();
       const std::string file(img.at("file").as_string());
       EXPECT_TRUE(file.ends_with(".png")) << file;
-      const std::string bytes = ReadFile(root / file);
+      const std::string bytes = ReadWholeFile(root / file);
       EXPECT_EQ(base::Sha256Hex(bytes), img.at("sha256").as_string());
       auto decoded = vision::DecodeImage(bytes);
       ASSERT_TRUE(decoded) << decoded.error().message;

@@ -28,11 +28,7 @@ namespace json = boost::json;
 
 using testing::Shell;
 using testing::ShellRun;
-
-std::string ReadFile(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), {});
-}
+using testing::ReadWholeFile;
 
 class ArchiveTest : public ::testing::TestWithParam<ArchiveKind> {
  protected:
@@ -88,14 +84,14 @@ TEST_P(ArchiveTest, StandardToolsListAndExtractEveryEntry) {
   const ShellRun extract = Shell(zip ? "cd " + out.string() + " && unzip -q " + file.string()
                                 : "tar -xf " + file.string() + " -C " + out.string());
   ASSERT_EQ(extract.code, 0) << extract.out;
-  EXPECT_EQ(ReadFile(out / LongName()), "hello, groomer\n");
-  EXPECT_EQ(ReadFile(out / "root/empty.txt"), "");
-  EXPECT_EQ(ReadFile(out / "root/big.bin"), Big());
+  EXPECT_EQ(ReadWholeFile(out / LongName()), "hello, groomer\n");
+  EXPECT_EQ(ReadWholeFile(out / "root/empty.txt"), "");
+  EXPECT_EQ(ReadWholeFile(out / "root/big.bin"), Big());
   EXPECT_EQ(fs::last_write_time(out / "root/big.bin").time_since_epoch().count() != 0, true);
 }
 
 TEST_P(ArchiveTest, TheSameEntriesGiveTheSameBytes) {
-  EXPECT_EQ(ReadFile(Write("a")), ReadFile(Write("b")));
+  EXPECT_EQ(ReadWholeFile(Write("a")), ReadWholeFile(Write("b")));
 }
 
 TEST_P(ArchiveTest, AFillThatDeliversAnotherSizeIsRefused) {
