@@ -49,18 +49,20 @@ bool SafeSegment(const std::string& raw) {
 }
 
 // How well `path` matches `pattern`: empty if not at all; else one flag per
-// segment, true for a literal (so a literal beats a parameter).
-std::vector<bool> MatchScore(const std::vector<std::string>& pattern, const std::vector<std::string>& path) {
+// segment, true for a literal (so a literal beats a parameter). `safe[i]`:
+// SafeSegment(path[i]), judged once per request.
+std::vector<bool> MatchScore(const std::vector<std::string>& pattern, const std::vector<std::string>& path,
+                             const std::vector<bool>& safe) {
   const bool rest = !pattern.empty() && IsRestParam(pattern.back());
   if (rest ? path.size() < pattern.size() : pattern.size() != path.size()) return {};
   std::vector<bool> score;
   for (std::size_t i = 0; i < pattern.size(); ++i) {
     if (rest && i + 1 == pattern.size()) {
       for (std::size_t j = i; j < path.size(); ++j)
-        if (!SafeSegment(path[j])) return {};
+        if (!safe[j]) return {};
       score.push_back(false);
     } else if (IsParam(pattern[i])) {
-      if (!SafeSegment(path[i])) return {};
+      if (!safe[i]) return {};
       score.push_back(false);
     } else if (pattern[i] == path[i]) {
       score.push_back(true);
@@ -119,12 +121,14 @@ ApiResponse Router::Dispatch(ApiRequest& request) const {
   request.route_pattern.clear();
   request.path_params.clear();
   std::vector<std::string> path = SplitPath(request.path);
+  std::vector<bool> safe(path.size());
+  for (std::size_t i = 0; i < path.size(); ++i) safe[i] = SafeSegment(path[i]);
   const Route* best = nullptr;
   const std::vector<std::string>* best_segments = nullptr;
   std::vector<bool> best_score;
   std::vector<std::string> allowed;
   for (std::size_t i = 0; i < routes_.size(); ++i) {
-    std::vector<bool> score = MatchScore(segments_[i], path);
+    std::vector<bool> score = MatchScore(segments_[i], path, safe);
     if (score.empty()) continue;
     std::string method(MethodName(routes_[i].method));
     if (std::find(allowed.begin(), allowed.end(), method) == allowed.end()) allowed.push_back(method);

@@ -255,9 +255,18 @@ TEST_F(ExportTest, EveryFormatReadsBackWithStandardTools) {
     if (format == "webdataset") {  // each shard: <key>.before.jpg, <key>.after.jpg, <key>.json, grouped by key
       const ShellRun list = Shell("tar -tf " + (root / "train" / "train-000000.tar").string());
       ASSERT_EQ(list.code, 0) << list.out;
-      const std::string first = list.out.substr(0, list.out.find('\n'));
-      const std::string key = first.substr(0, first.find('.'));
-      EXPECT_EQ(list.out.substr(0, 3 * key.size() + 40).find(key + ".after.jpg"), first.size() + 1 + 0) << list.out;
+      std::vector<std::string> members;
+      for (std::size_t at = 0; at < list.out.size();) {
+        const auto end = list.out.find('\n', at);
+        members.push_back(list.out.substr(at, end - at));
+        at = end == std::string::npos ? list.out.size() : end + 1;
+      }
+      ASSERT_GE(members.size(), 3u) << list.out;
+      const std::string key = members[0].substr(0, members[0].find('.'));
+      EXPECT_EQ(members[0], key + ".before.jpg") << list.out;
+      EXPECT_EQ(members[1], key + ".after.jpg") << list.out;
+      EXPECT_EQ(members[2], key + ".json") << list.out;
+      EXPECT_EQ(members.size() % 3, 0u) << "three members per sample";
     }
   }
 }
