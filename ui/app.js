@@ -4,7 +4,7 @@
 
 import { Api, ApiError } from './js/api.js';
 import { $, $$, announce, showError, problemText, openDialog, isDialogOpen } from './js/dom.js';
-import { PendingActions } from './js/pending.js';
+import { PendingActions, savedUndoDelayMs, saveUndoDelayMs } from './js/pending.js';
 import { Queue } from './js/queue.js';
 import { Jobs } from './js/jobs.js';
 import { Audit } from './js/audit.js';
@@ -161,6 +161,11 @@ function main() {
   bindSignIn();
   $('#sign-out').addEventListener('click', signOut);
   $('#help-button').addEventListener('click', () => openDialog($('#help-dialog')));
+  $('#undo-delay').value = String(savedUndoDelayMs());
+  $('#undo-delay').addEventListener('change', (e) => {
+    saveUndoDelayMs(Number(e.target.value));
+    announce(`Actions now wait ${Number(e.target.value) / 1000} seconds before they are sent`);
+  });
   for (const b of $$('#views-nav button')) b.addEventListener('click', () => showView(b.dataset.view));
   document.addEventListener('keydown', onKey);
   window.addEventListener('beforeunload', (e) => {

@@ -26,7 +26,8 @@ const repo = path.resolve(here, '../..');
 const binDir = process.env.FURRSIGHT_BIN_DIR || path.join(repo, 'build/bin');
 const artifacts = process.env.FURRSIGHT_TEST_ARTIFACTS || path.join(repo, 'build/test-artifacts/ui');
 const chromiumPath = process.env.FURRSIGHT_CHROMIUM || '/usr/bin/chromium';
-const UNDO_DELAY_MS = 4000;  // ui/js/pending.js
+const UNDO_DELAY_MS = 4000;  // ui/js/pending.js, the default
+const LONG_UNDO_DELAY_MS = 15000;  // the longest choice of #undo-delay
 
 // ESM imports ignore NODE_PATH; require() honours it. Fall back to the
 // project's own Node tools folder.
@@ -326,6 +327,12 @@ async function run() {
   await shot(page, 'undone');
 
   step = 'breed (b), note (n) and services (s) pending together on one pair';
+  // Three dialogs typed into take a while on a loaded machine: the curator's longer undo delay
+  // keeps the first action pending until the third is queued.
+  await page.selectOption('#undo-delay', String(LONG_UNDO_DELAY_MS));
+  equal(await page.evaluate(() => localStorage.getItem('furrsight.undoDelayMs')), String(LONG_UNDO_DELAY_MS), 'the undo delay kept in this browser');
+  await page.locator('#detail-title').click();  // focus leaves the select, so the shortcuts work again
+  const firstQueuedAt = Date.now();
   await page.keyboard.press('b');
   await page.locator('#breed-dialog[open]').waitFor();
   equal(await page.evaluate(() => document.activeElement?.id), 'breed-input', 'focus in the breed dialog');
@@ -346,10 +353,18 @@ async function run() {
   await page.check('#services-choices input[value="Bath"]');
   await page.click('#services-dialog button[type="submit"]');
   await page.locator('#services-dialog[open]').waitFor({ state: 'detached' });
+  // The dialog's close event, which hands its value to the page, comes a moment after [open] goes.
+  await page.locator('#toasts .toast', { hasText: 'Set services of pair' }).waitFor();
+  const queuedIn = Date.now() - firstQueuedAt;
+  log(`three actions queued in ${queuedIn} ms`);
+  check(queuedIn < LONG_UNDO_DELAY_MS, `three actions queued within the undo delay (took ${queuedIn} ms)`);
   equal(await page.locator('#toasts .toast').count(), 3, 'three actions pending');
+  check((await page.locator('#toasts .toast .toast-countdown').last().textContent()).match(/sending in 1[0-5] s/), 'the toast counts down from the chosen delay');
   await shot(page, 'three-pending');
-  await page.locator('#toasts .toast').first().waitFor({ state: 'detached', timeout: UNDO_DELAY_MS + 10000 });
-  await page.waitForFunction(() => document.querySelectorAll('#toasts .toast').length === 0, null, { timeout: UNDO_DELAY_MS + 10000 });
+  await page.locator('#toasts .toast').first().waitFor({ state: 'detached', timeout: LONG_UNDO_DELAY_MS + 10000 });
+  await page.waitForFunction(() => document.querySelectorAll('#toasts .toast').length === 0, null, { timeout: LONG_UNDO_DELAY_MS + 10000 });
+  await page.selectOption('#undo-delay', String(UNDO_DELAY_MS));
+  await page.locator('#detail-title').click();
   await page.locator('#detail-services', { hasText: 'Haircut' }).waitFor();
   await page.locator('#detail-notes', { hasText: note }).waitFor();
   const labelled = await api(`/api/v1/pairs/${pairC}`);

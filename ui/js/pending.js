@@ -6,11 +6,23 @@
 import { el, announce } from './dom.js';
 
 export const UNDO_DELAY_MS = 4000;
+export const UNDO_DELAY_CHOICES_MS = [4000, 8000, 15000];
+const DELAY_KEY = 'furrsight.undoDelayMs';
+
+// The curator's chosen delay, kept in this browser; anything else reads as the default.
+export function savedUndoDelayMs() {
+  const v = Number(localStorage.getItem(DELAY_KEY));
+  return UNDO_DELAY_CHOICES_MS.includes(v) ? v : UNDO_DELAY_MS;
+}
+
+export function saveUndoDelayMs(ms) {
+  if (!UNDO_DELAY_CHOICES_MS.includes(ms)) throw new Error(`undo delay ${ms} ms is not one of ${UNDO_DELAY_CHOICES_MS}`);
+  localStorage.setItem(DELAY_KEY, String(ms));
+}
 
 export class PendingActions {
-  constructor(toastRoot, delayMs = UNDO_DELAY_MS) {
+  constructor(toastRoot) {
     this.toastRoot = toastRoot;
-    this.delayMs = delayMs;
     this.entries = [];  // oldest first: {id, label, meta, run, onCancel, timer, toast, deadline}
     this.nextId = 1;
     this.tick = setInterval(() => this.renderCountdowns(), 250);
@@ -18,17 +30,18 @@ export class PendingActions {
 
   // run(entry) sends the action; onCancel() undoes its pending marks.
   schedule({ label, meta = {}, run, onCancel }) {
-    const entry = { id: this.nextId++, label, meta, run, onCancel, deadline: Date.now() + this.delayMs };
+    const delayMs = savedUndoDelayMs();  // read per action: a changed preference applies to the next one
+    const entry = { id: this.nextId++, label, meta, run, onCancel, deadline: Date.now() + delayMs };
     const undoButton = el('button', { type: 'button', class: 'toast-undo', onclick: () => this.cancel(entry) },
       'Undo (u)');
     entry.countdown = el('span', { class: 'toast-countdown' });
     entry.toast = el('div', { class: 'toast', role: 'group', 'aria-label': `Pending: ${label}`, dataset: { pending: String(entry.id) } },
       el('span', { class: 'toast-label' }, label), entry.countdown, undoButton);
     this.toastRoot.append(entry.toast);
-    entry.timer = setTimeout(() => this.fire(entry), this.delayMs);
+    entry.timer = setTimeout(() => this.fire(entry), delayMs);
     this.entries.push(entry);
     this.renderCountdowns();
-    announce(`${label} in ${Math.round(this.delayMs / 1000)} seconds; press u to undo`);
+    announce(`${label} in ${Math.round(delayMs / 1000)} seconds; press u to undo`);
     return entry;
   }
 
