@@ -65,6 +65,8 @@ constexpr SettingSpec kSettings[] = {
     {"api_worker_threads", "8", "threads running request handlers (a live event stream holds one)", true},
     {"api_body_limit_bytes", "1048576", "largest request body accepted (413 beyond)", true},
     {"api_read_timeout_ms", "30000", "a request must arrive whole within this; idle connections close after it", true},
+    {"api_live_recheck_ms", "15000",
+     "an open /api/v1/events/live stream checks its credential again this often; revoked or expired ends it", true},
     {"ui_dir", "", "directory of the curation page's static files; empty: the ui/ folder of the source tree"},
     {"api_cache_ttl_ms", "30000",
      "hot pair reads are cached in Redis this long (keyed by the read model's position, so never stale); 0: no cache"},

@@ -55,6 +55,7 @@ class ApiTest : public testing::ProcessTest {
                                            {"blob_dir", blob_dir_.string()},
                                            {"api_port", "0"},
                                            {"api_read_timeout_ms", "2000"},
+                                           {"api_live_recheck_ms", "300"},
                                            {"oidc_issuer", testing::TestIdentityProvider::kIssuer},
                                            {"oidc_audience", testing::TestIdentityProvider::kAudience},
                                            {"oidc_discovery_url", idp_.DiscoveryUrl()}});
@@ -410,6 +411,42 @@ TEST_F(ApiTest, EventFeedStreamAuditAndLiveEvents) {
   EXPECT_NE(received.find("event: event"), std::string::npos) << received;
   EXPECT_NE(received.find(later), std::string::npos) << received;
   EXPECT_EQ(received.find(id), std::string::npos) << "events before the stream opened are not replayed";
+}
+
+// A live stream asks again whether its credential holds: revoking the key
+// ends that stream (after the key directory's cache, at most 5 s) with an
+// error event; a stream on a key still valid stays open.
+TEST_F(ApiTest, LiveStreamEndsWhenItsKeyIsRevoked) {
+  auth::ApiKeyService keys(*store_);
+  auto issued = keys.Issue({.name = "short-lived", .roles = {"researcher"}}, {"test:setup", "setup", "setup", "test"});
+  ASSERT_TRUE(issued) << issued.error().message;
+  ApiClient probe(client_->base_url());
+  probe.SetDefaultHeader("X-API-Key", issued->key);
+  WaitFor("the new key works", [&] { return probe.Get("/api/v1/breeds").status == 200; });
+
+  std::atomic<bool> kept_open_ended{false};
+  std::thread kept_open([&] {
+    ApiClient live(client_->base_url());
+    live.SetDefaultHeader("X-API-Key", keys_.at("researcher"));
+    live.Get("/api/v1/events/live");
+    kept_open_ended = true;
+  });
+  ApiReply revoked_stream;
+  const auto opened = std::chrono::steady_clock::now();
+  std::thread doomed([&] { revoked_stream = probe.Get("/api/v1/events/live"); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  ASSERT_TRUE(keys.Revoke(issued->key_id, "leaked", {"test:admin", "c", "c", "test"}));
+  doomed.join();
+  const auto lasted = std::chrono::steady_clock::now() - opened;
+  EXPECT_EQ(revoked_stream.status, 200) << revoked_stream.error;
+  EXPECT_NE(revoked_stream.body.find("event: error"), std::string::npos) << revoked_stream.body;
+  EXPECT_NE(revoked_stream.body.find("revoked"), std::string::npos) << revoked_stream.body;
+  EXPECT_LT(lasted, std::chrono::seconds(25)) << "ended by the server, not by the client's 30 s timeout";
+  EXPECT_FALSE(kept_open_ended) << "the stream on a valid key is still open";
+  EXPECT_EQ(probe.Get("/api/v1/breeds").status, 401);
+  server_->Stop();
+  kept_open.join();
+  EXPECT_TRUE(kept_open_ended);
 }
 
 // The whole log is for auditors: other readers follow the curation page's

@@ -21,6 +21,7 @@ class FilesystemBlobStore;
 
 namespace furrsight::api {
 
+class Authenticator;
 class RebuildRunner;
 class ReadCache;
 
@@ -41,6 +42,10 @@ struct ApiServices {
   // max_live_streams (half the handler threads) may be open at once.
   int max_live_streams = 4;
   std::atomic<int> live_streams{0};
+  // An open live stream asks this again, every live_recheck, whether its
+  // request's credential still holds (null: never asked again).
+  Authenticator* authenticator = nullptr;
+  std::chrono::milliseconds live_recheck{15000};
   // Microseconds since the Unix epoch (a test may pin it).
   std::function<std::int64_t()> now_us = [] {
     return std::chrono::duration_cast<std::chrono::microseconds>(

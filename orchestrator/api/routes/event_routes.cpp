@@ -7,6 +7,7 @@
 #include "events/redis/redis_waker.hpp"
 #include "events/store/audit_seal.hpp"
 #include "events/store/subscription.hpp"
+#include "orchestrator/api/http/authenticator.hpp"
 #include "orchestrator/api/http/problem.hpp"
 #include "orchestrator/api/routes/route_support.hpp"
 #include "orchestrator/api/routes/routes.hpp"
@@ -151,10 +152,10 @@ base::Result<ApiResponse> Live(ApiServices& s, const ApiRequest& req, const Prin
                                s.max_live_streams))
         .WithHeader("Retry-After", "5");
   }
-  auto& store = s.store;
-  const auto& config = s.config;
-  auto& open_streams = s.live_streams;
-  return ApiResponse::EventStream([&store, &config, &open_streams, from, filter = *filter](EventStreamWriter& out) {
+  return ApiResponse::EventStream([&s, from, filter = *filter, request = req](EventStreamWriter& out) {
+    auto& store = s.store;
+    const auto& config = s.config;
+    auto& open_streams = s.live_streams;
     struct Closed {
       std::atomic<int>& n;
       ~Closed() { --n; }
@@ -168,7 +169,20 @@ base::Result<ApiResponse> Live(ApiServices& s, const ApiRequest& req, const Prin
                                        .poll_interval = std::chrono::milliseconds(500)});
     if (!out.Comment("furrsight events from " + FormatPosition(from))) return;
     auto last_sent = std::chrono::steady_clock::now();
+    auto last_checked = last_sent;
     while (out.open()) {
+      if (s.authenticator && std::chrono::steady_clock::now() - last_checked >= s.live_recheck) {
+        last_checked = std::chrono::steady_clock::now();
+        // A revoked key or an expired token ends the stream; an identity
+        // provider or database that cannot be asked right now does not.
+        if (auto still = s.authenticator->Authenticate(request);
+            !still && still.error().code != ErrorCode::kUnavailable) {
+          out.Send("error", "", json::object{{"code", "unauthenticated"},
+                                             {"detail", "the credential no longer holds: " + still.error().message +
+                                                            "; sign in again and resume with Last-Event-ID"}});
+          return;
+        }
+      }
       auto batch = subscription.Next(std::chrono::seconds(1));
       if (!batch) {
         out.Send("error", "", json::object{{"detail", batch.error().message}});
