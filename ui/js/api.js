@@ -89,12 +89,20 @@ export class Api {
       while ((cut = buffer.indexOf('\n\n')) >= 0) {
         const block = buffer.slice(0, cut);
         buffer = buffer.slice(cut + 2);
-        let data = '', id = '';
+        let data = '', id = '', type = 'message';
         for (const line of block.split('\n')) {
           if (line.startsWith('data:')) data += (data ? '\n' : '') + line.slice(5).replace(/^ /, '');
           else if (line.startsWith('id:')) id = line.slice(3).trim();
+          else if (line.startsWith('event:')) type = line.slice(6).trim();
         }
         if (!data) continue;  // comments and keep-alives
+        if (type === 'error') {
+          // The server's last word before it closes the stream (say, a revoked key).
+          let problem = null;
+          try { problem = JSON.parse(data); } catch { /* not JSON */ }
+          reader.cancel().catch(() => {});
+          throw new ApiError(problem && problem.code === 'unauthenticated' ? 401 : 503, problem);
+        }
         try { onEvent(JSON.parse(data), id); } catch (e) { console.warn('bad SSE message', e); }
       }
     }
