@@ -104,7 +104,8 @@ base::Result<void> Projector::SkipToHead(const Generation& generation, events::L
 }
 
 base::Result<std::int64_t> Projector::CatchUp(int generation_number,
-                                              const std::function<void(const CatchUpProgress&)>& progress) {
+                                              const std::function<void(const CatchUpProgress&)>& progress,
+                                              const std::atomic<bool>* stop) {
   pqxx::connection meta(admin_url_);
   auto generation = LoadGeneration(meta, projection_.name(), generation_number);
   if (!generation) return std::unexpected(generation.error());
@@ -137,6 +138,10 @@ base::Result<std::int64_t> Projector::CatchUp(int generation_number,
     }
     if (!full) {
       if (auto ok = SkipToHead(*generation, checkpoint); !ok) return std::unexpected(ok.error());
+      return applied;
+    }
+    if (stop && *stop) {
+      next.wait();
       return applied;
     }
   }

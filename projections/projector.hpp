@@ -47,8 +47,11 @@ class Projector {
   ~Projector();
 
   // Applies every readable event after the generation's checkpoint; returns how many.
+  // A set `stop` ends it after the batch in hand (the checkpoint is kept, so
+  // a later call goes on from there).
   base::Result<std::int64_t> CatchUp(int generation,
-                                     const std::function<void(const CatchUpProgress&)>& progress = {});
+                                     const std::function<void(const CatchUpProgress&)>& progress = {},
+                                     const std::atomic<bool>* stop = nullptr);
 
   // The live loop, until `stop` is set. Returns an error only for bugs and
   // lost databases it cannot recover from.

@@ -32,7 +32,7 @@ base::Result<RebuildResult> Rebuild(const std::string& admin_url, events::EventS
                   .applied = result.applied + pr.applied,
                   .remaining = pr.remaining,
                   .events_per_second = (result.applied + pr.applied) / std::max(secs, 1e-3)});
-      });
+      }, stop);
       if (!applied) return std::unexpected(applied.error());
       result.applied += *applied;
       if (stop && *stop)

@@ -6,6 +6,7 @@
 #include "projections/furrsight/furrsight_projection.hpp"
 #include "projections/generations.hpp"
 #include "projections/projector.hpp"
+#include "projections/rebuild.hpp"
 #include "tests/support/history_generator.hpp"
 #include "tests/support/projection_fixture.hpp"
 
@@ -230,6 +231,41 @@ TEST_F(ProjectionsTest, TwoAppliersOnOneGenerationNeverApplyAnEventTwice) {
   auto clean = CreateGeneration(conn, projection_);
   ASSERT_TRUE(Projector(db_->AdminUrl(), *store_, nullptr, projection_).CatchUp(clean->generation).has_value());
   EXPECT_EQ(Checksums(projection_, live.schema), Checksums(projection_, clean->schema));
+}
+
+// A rebuild asked to stop (an API shutting down) stops after the batch in
+// hand, not after the whole log; the generation keeps its checkpoint, so
+// catching up later goes on from there and ends equal to a full build.
+TEST_F(ProjectionsTest, AStoppedRebuildStopsWithinABatchAndCanGoOn) {
+  const auto total = testing::GenerateHistory(*store_, {.events = 5000, .seed = 11});
+  WaitReadable();
+  std::atomic<bool> stop{false};
+  int stopped_generation = 0;
+  RebuildOptions options;
+  options.projector.batch_size = 200;
+  auto stopped = Rebuild(db_->AdminUrl(), *store_, projection_, options,
+                         [&](const Generation& g) {
+                           stopped_generation = g.generation;
+                           stop = true;  // asked to stop as soon as it starts
+                         },
+                         {}, &stop);
+  ASSERT_FALSE(stopped.has_value());
+  EXPECT_NE(stopped.error().message.find("furrsight projections drop furrsight"), std::string::npos)
+      << stopped.error().message;
+  pqxx::connection conn(db_->AdminUrl());
+  auto partial = LoadGeneration(conn, "furrsight", stopped_generation);
+  ASSERT_TRUE(partial.has_value());
+  EXPECT_EQ(partial->state, "building");
+  EXPECT_GT(partial->events_applied, 0);
+  EXPECT_LE(partial->events_applied, 200) << "one batch, not the whole log";
+
+  Projector projector(db_->AdminUrl(), *store_, nullptr, projection_, {.batch_size = 200});
+  auto rest = projector.CatchUp(stopped_generation);
+  ASSERT_TRUE(rest.has_value()) << rest.error().message;
+  EXPECT_EQ(partial->events_applied + *rest, total);
+  auto clean = CreateGeneration(conn, projection_);
+  ASSERT_TRUE(Projector(db_->AdminUrl(), *store_, nullptr, projection_).CatchUp(clean->generation).has_value());
+  EXPECT_EQ(Checksums(projection_, partial->schema), Checksums(projection_, clean->schema));
 }
 
 TEST_F(ProjectionsTest, SnapshotUntilAPositionLeavesTheLiveModelUntouched) {
