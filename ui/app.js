@@ -44,15 +44,16 @@ function describe(credential) {
 
 async function signIn(credential) {
   const api = new Api(credential);
-  // One read checks the credential (401: unknown or malformed; 403: no role).
-  await api.get('/api/v1/pairs?limit=1');
+  // One read checks the credential (401: unknown or malformed; 403: no role)
+  // and says who the API takes us for.
+  const me = (await api.get('/api/v1/me')).body;
   sessionStorage.setItem(STORAGE_KEY, JSON.stringify(credential));
   app.api = api;
   app.pending = new PendingActions($('#toasts'));
   app.queue = new Queue(api, app.pending);
   app.jobs = new Jobs(api);
   app.audit = new Audit(api);
-  $('#whoami-text').textContent = `Signed in: ${describe(credential)}`;
+  $('#whoami-text').textContent = `Signed in: ${describe(credential)} (${me.display_name || me.subject}; ${me.roles.join(', ')})`;
   $('#whoami').hidden = false;
   $('#views-nav').hidden = false;
   showView('curation');

@@ -647,6 +647,31 @@ TEST_F(ApiTest, EveryRouteNeedsCredentialsAndItsRoles) {
   EXPECT_GT(checked, 30);
 }
 
+TEST_F(ApiTest, MeSaysWhoTheCallerIsByKeyAndByToken) {
+  As("researcher");
+  auto by_key = Get("/api/v1/me");
+  ASSERT_EQ(by_key.status, 200) << by_key.body;
+  const auto key = by_key.Json().as_object();
+  EXPECT_EQ(key.at("display_name"), "test researcher");
+  EXPECT_EQ(key.at("via"), "api_key");
+  EXPECT_EQ(json::serialize(key.at("roles")), R"(["researcher"])");
+  const std::string key_id = keys_.at("researcher").substr(3, keys_.at("researcher").find('_', 3) - 3);
+  EXPECT_EQ(key.at("actor").as_string(), "apikey:" + key_id);
+  EXPECT_EQ(Get("/api/v1/me?x=1").status, 400);
+
+  As("");
+  auto claims = testing::TestIdentityProvider::Claims({"auditor", "operator", "not-a-furrsight-role"});
+  claims["name"] = "Ada Auditor";
+  auto by_token = client_->Get("/api/v1/me", {{"Authorization", "Bearer " + testing::SignJwt(idp_key_, claims)}});
+  ASSERT_EQ(by_token.status, 200) << by_token.body;
+  const auto token = by_token.Json().as_object();
+  EXPECT_EQ(token.at("display_name"), "Ada Auditor");
+  EXPECT_EQ(token.at("via"), "jwt");
+  EXPECT_EQ(json::serialize(token.at("roles")), R"(["auditor","operator"])") << "only FurrSight's roles";
+  EXPECT_EQ(token.at("subject"), claims.at("sub"));
+  EXPECT_TRUE(std::string(token.at("actor").as_string()).starts_with("user:")) << token.at("actor");
+}
+
 TEST_F(ApiTest, JwtsFromTheIdentityProviderAreCheckedEndToEnd) {
   As("");
   auto claims = testing::TestIdentityProvider::Claims({"researcher"});

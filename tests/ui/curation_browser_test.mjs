@@ -212,7 +212,8 @@ async function run() {
   equal(ids.length, expected.body.items.length, 'pairs on the queue\'s first page');
   equal(ids.join(','), expected.body.items.map((p) => p.id).join(','), 'the queue lists the API\'s unverified pairs in order');
   check(ids.length >= 3, 'at least three pairs in the queue');
-  equal(await page.locator('#whoami-text').textContent(), `Signed in: API key ${keyId}`, 'who is signed in');
+  equal(await page.locator('#whoami-text').textContent(), `Signed in: API key ${keyId} (furrsight dev admin; admin)`,
+    'who is signed in, as GET /api/v1/me said');
   const [pairA, pairB, pairC] = ids;
   await page.locator(`#detail[data-pair-id="${pairA}"]`).waitFor();
   equal(await page.locator('#detail-status').textContent(), 'UNVERIFIED', 'the first pair\'s status on the page');

@@ -17,6 +17,7 @@ void AddCatalogRoutes(Router& router, ApiServices& services);    // breeds, groo
 void AddEventRoutes(Router& router, ApiServices& services);      // the log for auditors, SSE
 void AddOperationRoutes(Router& router, ApiServices& services);  // health, metrics, projections
 void AddImageRoutes(Router& router, ApiServices& services);      // images and presigned blobs
+void AddIdentityRoutes(Router& router);                          // who the caller is
 // The curation page's static files (ui_dir empty: every page is a 404 saying so).
 void AddUiRoutes(Router& router, const std::filesystem::path& ui_dir);
 // The OpenAPI 3 document of every route the router holds (call it last).
@@ -31,6 +32,7 @@ inline void AddAllRoutes(Router& router, ApiServices& services) {
   AddEventRoutes(router, services);
   AddOperationRoutes(router, services);
   AddImageRoutes(router, services);
+  AddIdentityRoutes(router);
   AddOpenApiRoute(router);
 }
 
