@@ -393,20 +393,22 @@ TEST_F(ApiTest, EventFeedStreamAuditAndLiveEvents) {
   ASSERT_EQ(verify.status, 200) << verify.body;
   EXPECT_TRUE(verify.Json().at("intact").as_bool());
 
-  // Live: a stream opened now receives an event appended after it opened.
+  // Live: a stream opened now receives an event appended after it opened
+  // (the stream's first line, a comment, says it is open) and nothing older.
   As("researcher");
   std::string received;
+  std::atomic<bool> opened{false};
   std::thread reader([&] {
     ApiClient live(client_->base_url());
     live.SetDefaultHeader("X-API-Key", keys_.at("researcher"));
-    // The stand-in client reads until the server closes; the server closes
-    // the stream when it stops (TearDown) or, here, the read times out.
-    received = live.Send("GET", "/api/v1/events/live?category=pair", "", {{"X-Test", "live"}}).body;
+    received = live.Stream("/api/v1/events/live?category=pair", [&](const std::string& body) {
+                     if (body.find(": furrsight events from") != std::string::npos) opened = true;
+                     const auto first = body.find("event: event");  // read until the first event is whole
+                     return first == std::string::npos || body.find("\n\n", first) == std::string::npos;
+                   }).body;
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  WaitFor("the live stream to open", [&] { return opened.load(); });
   const std::string later = ProposePair(5);
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-  server_->Stop();
   reader.join();
   EXPECT_NE(received.find("event: event"), std::string::npos) << received;
   EXPECT_NE(received.find(later), std::string::npos) << received;
@@ -432,12 +434,18 @@ TEST_F(ApiTest, LiveStreamEndsWhenItsKeyIsRevoked) {
     kept_open_ended = true;
   });
   ApiReply revoked_stream;
-  const auto opened = std::chrono::steady_clock::now();
-  std::thread doomed([&] { revoked_stream = probe.Get("/api/v1/events/live"); });
-  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  std::atomic<bool> opened{false};
+  const auto started = std::chrono::steady_clock::now();
+  std::thread doomed([&] {
+    revoked_stream = probe.Stream("/api/v1/events/live", [&](const std::string& body) {
+      opened = opened || body.find(": furrsight events from") != std::string::npos;
+      return true;  // until the server ends it
+    });
+  });
+  WaitFor("the stream on the key to open", [&] { return opened.load(); });
   ASSERT_TRUE(keys.Revoke(issued->key_id, "leaked", {"test:admin", "c", "c", "test"}));
   doomed.join();
-  const auto lasted = std::chrono::steady_clock::now() - opened;
+  const auto lasted = std::chrono::steady_clock::now() - started;
   EXPECT_EQ(revoked_stream.status, 200) << revoked_stream.error;
   EXPECT_NE(revoked_stream.body.find("event: error"), std::string::npos) << revoked_stream.body;
   EXPECT_NE(revoked_stream.body.find("revoked"), std::string::npos) << revoked_stream.body;
@@ -456,15 +464,22 @@ TEST_F(ApiTest, LiveEventsAreLimitedByRoleAndInNumber) {
   auto apikeys = Get("/api/v1/events/live?category=apikey");
   EXPECT_EQ(apikeys.status, 403) << apikeys.body;
   std::vector<std::thread> readers;
-  std::atomic<int> ended{0};
+  std::atomic<int> opened{0}, ended{0};
   for (int i = 0; i < 4; ++i)  // api_worker_threads 8 -> at most 4 streams
     readers.emplace_back([&] {
       ApiClient live(client_->base_url());
       live.SetDefaultHeader("X-API-Key", keys_.at("auditor"));
-      live.Get("/api/v1/events/live");
+      bool counted = false;
+      live.Stream("/api/v1/events/live", [&](const std::string& body) {
+        if (!counted && body.find(": furrsight events from") != std::string::npos) {
+          counted = true;
+          ++opened;
+        }
+        return true;  // until the server stops
+      });
       ++ended;
     });
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  WaitFor("four live streams to open", [&] { return opened.load() == 4; });
   As("auditor");
   auto refused = Get("/api/v1/events/live");
   EXPECT_EQ(refused.status, 503) << refused.body;

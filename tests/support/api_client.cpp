@@ -35,8 +35,19 @@ void ApiClient::SetDefaultHeader(const std::string& name, const std::string& val
 
 namespace {
 
+struct BodySink {
+  std::string* body;
+  const std::function<bool(const std::string&)>* keep_reading;  // null: read to the end
+  bool stopped = false;
+};
+
 size_t OnBody(char* data, size_t size, size_t n, void* user) {
-  static_cast<std::string*>(user)->append(data, size * n);
+  auto* sink = static_cast<BodySink*>(user);
+  sink->body->append(data, size * n);
+  if (sink->keep_reading && !(*sink->keep_reading)(*sink->body)) {
+    sink->stopped = true;
+    return 0;  // ends the transfer
+  }
   return size * n;
 }
 
@@ -60,6 +71,17 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
 
 ApiReply ApiClient::Send(const std::string& method, const std::string& path, const std::string& body,
                          const std::vector<std::pair<std::string, std::string>>& headers) {
+  return Perform(method, path, body, headers, nullptr);
+}
+
+ApiReply ApiClient::Stream(const std::string& path, const std::function<bool(const std::string&)>& keep_reading,
+                           const std::vector<std::pair<std::string, std::string>>& headers) {
+  return Perform("GET", path, "", headers, &keep_reading);
+}
+
+ApiReply ApiClient::Perform(const std::string& method, const std::string& path, const std::string& body,
+                            const std::vector<std::pair<std::string, std::string>>& headers,
+                            const std::function<bool(const std::string&)>* keep_reading) {
   auto* curl = static_cast<CURL*>(curl_);
   curl_easy_reset(curl);
   ApiReply reply;
@@ -82,14 +104,15 @@ ApiReply ApiClient::Send(const std::string& method, const std::string& path, con
   if (!body.empty() && !has_type) list = curl_slist_append(list, "Content-Type: application/json");
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnBody);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &reply.body);
+  BodySink sink{&reply.body, keep_reading};
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, OnHeader);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &reply.headers);
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 30000L);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   const CURLcode rc = curl_easy_perform(curl);
   curl_slist_free_all(list);
-  if (rc != CURLE_OK) {
+  if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && sink.stopped)) {
     reply.error = curl_easy_strerror(rc);
     return reply;
   }

@@ -3,6 +3,7 @@
 // back as they came. Not thread-safe: one client per thread.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -42,10 +43,19 @@ class ApiClient {
   ApiReply Post(const std::string& path, const boost::json::value& body,
                 const std::vector<std::pair<std::string, std::string>>& headers = {});
 
+  // GET a stream (Server-Sent Events): `keep_reading` sees the body so far
+  // after every chunk; returning false ends the transfer there (not an error).
+  ApiReply Stream(const std::string& path, const std::function<bool(const std::string& body)>& keep_reading,
+                  const std::vector<std::pair<std::string, std::string>>& headers = {});
+
   const std::string& base_url() const { return base_url_; }
 
  private:
   std::string base_url_;
+  ApiReply Perform(const std::string& method, const std::string& path, const std::string& body,
+                   const std::vector<std::pair<std::string, std::string>>& headers,
+                   const std::function<bool(const std::string&)>* keep_reading);
+
   std::vector<std::pair<std::string, std::string>> default_headers_;
   void* curl_ = nullptr;  // CURL*
 };
