@@ -445,22 +445,24 @@ TEST_F(ExportTest, AWorkerExportsAndTheApiServesTheLinkUntilItExpires) {
                                        .payload = {{"urls", json::array{"https://groomers.example/"}}},
                                        .project_id = project});
   const std::string job = SubmitJob({.job_type = "EXPORT_DATASET",
-                                     .payload = {{"format", "zip"}, {"crawl_job_id", crawl}, {"expires_in_seconds", 4}}});
+                                     .payload = {{"format", "zip"}, {"crawl_job_id", crawl}, {"expires_in_seconds", 12}}});
   ASSERT_TRUE(WaitUntil([&] { return State(job).status == orchestrator::jobs::JobStatus::kCompleted; }, 120s))
       << State(job).last_error << LogOf("worker-export");
   ASSERT_TRUE(WaitUntil([&] { return Count("SELECT count(*) FROM export_jobs WHERE status = 'completed'") == 1; }, 60s));
   pqxx::connection conn(db_->AdminUrl());
   pqxx::nontransaction tx(conn);
+  const auto read_at = std::chrono::steady_clock::now();
   const auto row = tx.exec1(
       "SELECT progress, format, total_images, exported_images, file_size, download_url, "
-      "extract(epoch FROM expires_at - completed_at), job_id::text FROM export_jobs");
+      "extract(epoch FROM expires_at - completed_at), job_id::text, extract(epoch FROM expires_at - now()) "
+      "FROM export_jobs");
   const std::int64_t images = 2 * static_cast<std::int64_t>(Truth({"VERIFIED"}).size());
   EXPECT_EQ(row[0].as<int>(), 100);
   EXPECT_EQ(row[1].as<std::string>(), "zip");
   EXPECT_EQ(row[2].as<std::int64_t>(), images);
   EXPECT_EQ(row[3].as<std::int64_t>(), images);
   EXPECT_GT(row[4].as<std::int64_t>(), 0);
-  EXPECT_NEAR(row[6].as<double>(), 4.0, 2.0) << "expires_at = completion + expires_in_seconds";
+  EXPECT_NEAR(row[6].as<double>(), 12.0, 2.0) << "expires_at = completion + expires_in_seconds";
   EXPECT_EQ(row[7].as<std::string>(), job);
   const std::string url = row[5].as<std::string>();
 
@@ -476,7 +478,10 @@ TEST_F(ExportTest, AWorkerExportsAndTheApiServesTheLinkUntilItExpires) {
   const ShellRun test = Shell("unzip -t " + zip.string());
   EXPECT_EQ(test.code, 0) << test.out;
 
-  std::this_thread::sleep_for(5s);
+  // Past expires_at (as the row said, counted from when it was read) by a second.
+  const auto until_expiry = std::chrono::milliseconds(static_cast<std::int64_t>(row[8].as<double>() * 1000));
+  ASSERT_GT(until_expiry.count(), 0) << "the link expired before the test could download it once";
+  std::this_thread::sleep_until(read_at + until_expiry + 1s);
   const auto expired = client.Get(url);
   EXPECT_EQ(expired.status, 403);
   EXPECT_EQ(expired.Json().at("code").as_string(), "link_expired") << expired.body;
