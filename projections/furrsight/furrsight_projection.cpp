@@ -112,6 +112,7 @@ CREATE TABLE api_keys (
   revoked_at    timestamptz,
   revoked_by    text,
   revoke_reason text,
+  expires_at    timestamptz,  -- version 5: null = never
   version       bigint NOT NULL,
   updated_at    timestamptz NOT NULL
 );
@@ -253,13 +254,15 @@ SELECT p.id, s.id FROM pair p JOIN grooming_services s
 ON CONFLICT DO NOTHING)~"},
     // --- API keys: events written before roles/prefix existed carry one role and no prefix ---
     {"ApiKeyIssued", R"~(
-INSERT INTO api_keys (key_id, prefix, name, key_hash, roles, user_id, issued_by, issued_at, version, updated_at)
+INSERT INTO api_keys (key_id, prefix, name, key_hash, roles, user_id, issued_by, issued_at, expires_at, version,
+                      updated_at)
 VALUES ($1, coalesce(nullif($2::jsonb->>'prefix', ''), 'fs_' || $1 || '_'), coalesce($2::jsonb->>'name', ''),
         coalesce($2::jsonb->>'key_hash', ''),
         CASE WHEN jsonb_typeof($2::jsonb->'roles') = 'array'
              THEN ARRAY(SELECT jsonb_array_elements_text($2::jsonb->'roles'))
              ELSE array_remove(ARRAY[nullif($2::jsonb->>'role', '')], NULL) END,
-        nullif($2::jsonb->>'user_id', ''), nullif($2::jsonb->>'actor', ''), $4::timestamptz, $3, $4::timestamptz)
+        nullif($2::jsonb->>'user_id', ''), nullif($2::jsonb->>'actor', ''), $4::timestamptz,
+        to_timestamp(nullif(coalesce($2::jsonb->>'expires_at_us', '0')::bigint, 0) / 1000000.0), $3, $4::timestamptz)
 ON CONFLICT (key_id) DO NOTHING)~"},
     {"ApiKeyRevoked", R"~(
 UPDATE api_keys SET revoked_at = coalesce(revoked_at, $4::timestamptz), revoked_by = nullif($2::jsonb->>'actor', ''),

@@ -12,8 +12,8 @@ class FurrSightProjection final : public Projection {
  public:
   std::string_view name() const override { return "furrsight"; }
   // 2: timeouts, attempt start, child counters; 3: api_keys; 4: (created_at, id)
-  // indexes for the API's newest-first pages of pairs and jobs
-  int version() const override { return 4; }
+  // indexes for the API's newest-first pages of pairs and jobs; 5: api_keys.expires_at
+  int version() const override { return 5; }
   events::ReadFilter filter() const override;
   std::vector<std::string> tables() const override;
   std::string schema_sql() const override;

@@ -97,6 +97,50 @@ TEST_F(ApiAuthPgTest, IssuedKeyAuthenticatesUntilRevokedThenIsRefusedAfterTheCac
   ExpectStoredNowhere(issued->key);
 }
 
+// A key issued with an expiry works until then and is refused from then on,
+// exactly (the cache keeps the record, the expiry is judged per request);
+// an expiry in the past is refused at issue.
+TEST_F(ApiAuthPgTest, AKeyWithAnExpiryIsRefusedFromThatMomentOn) {
+  using std::chrono::system_clock;
+  const auto issued_at = system_clock::now();
+  const auto expires = issued_at + std::chrono::hours(1);
+  const auto us = [](system_clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+  };
+  ApiKeyService service(*store_);
+  auto issued = service.Issue({"one-hour key", {"researcher"}, "", us(expires)}, admin_);
+  ASSERT_TRUE(issued.has_value()) << issued.error().message;
+  CatchUp(furrsight_);
+  EXPECT_EQ(Count("SELECT (extract(epoch FROM expires_at) * 1000000)::bigint FROM api_keys WHERE key_id = '" +
+                  issued->key_id + "'"),
+            us(expires));
+
+  PgApiKeyDirectory pg(*pool_);
+  CachingApiKeyDirectory cache(pg);
+  system_clock::time_point now = issued_at;
+  AuthSettings settings;
+  settings.clock = [&] { return now; };
+  Authenticator auth(settings, nullptr, &cache, nullptr);
+  EXPECT_TRUE(auth.Authenticate("", issued->key).has_value());
+  now = expires - std::chrono::seconds(1);
+  EXPECT_TRUE(auth.Authenticate("", issued->key).has_value()) << "a second before its expiry";
+  now = expires;
+  auto refused = auth.Authenticate("", issued->key);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, base::ErrorCode::kInvalidArgument);
+  EXPECT_NE(refused.error().message.find("expired at"), std::string::npos) << refused.error().message;
+
+  auto never = service.Issue({"no expiry", {"researcher"}, ""}, admin_);
+  ASSERT_TRUE(never.has_value());
+  CatchUp(furrsight_);
+  now = issued_at + std::chrono::hours(24 * 365 * 10);
+  EXPECT_TRUE(auth.Authenticate("", never->key).has_value()) << "a key without an expiry never expires";
+
+  auto past = service.Issue({"born expired", {"researcher"}, "", us(issued_at - std::chrono::seconds(1))}, admin_);
+  ASSERT_FALSE(past.has_value());
+  EXPECT_EQ(past.error().code, base::ErrorCode::kInvalidArgument);
+}
+
 TEST_F(ApiAuthPgTest, RevokeRefusesUnknownAndAlreadyRevokedKeys) {
   ApiKeyService service(*store_);
   auto issued = service.Issue({"bot", {"operator"}, ""}, admin_);
@@ -179,6 +223,21 @@ TEST_F(ApiAuthPgTest, CliIssuesListsAndRevokesKeys) {
   EXPECT_NE(list2.find("revoked"), std::string::npos) << list2;
 
   EXPECT_EQ(Cli({"apikeys", "revoke", key_id}).first, 1) << "already revoked";
+  auto [short_code, short_out] = Cli({"apikeys", "issue", "--name", "a day", "--roles", "researcher", "--expires-in", "1d"});
+  ASSERT_EQ(short_code, 0) << short_out;
+  EXPECT_NE(short_out.find("expires in 1d"), std::string::npos) << short_out;
+  ASSERT_TRUE(std::regex_search(short_out, m, std::regex("fs_([0-9a-f]{16})_"))) << short_out;
+  const std::string short_id = m[1];
+  CatchUp(furrsight_);
+  auto [list3_code, list3] = Cli({"apikeys", "list"});
+  ASSERT_EQ(list3_code, 0) << list3;
+  const auto line_at = list3.find(short_id);
+  ASSERT_NE(line_at, std::string::npos) << list3;
+  const std::string line = list3.substr(line_at, list3.find('\n', line_at) - line_at);
+  EXPECT_NE(line.find("active"), std::string::npos) << line;
+  EXPECT_EQ(line.find("never"), std::string::npos) << "it has an expiry: " << line;
+  for (const std::string bad : {"soon", "0d", "12", "5w", "-1h"})
+    EXPECT_EQ(Cli({"apikeys", "issue", "--name", "x", "--roles", "researcher", "--expires-in", bad}).first, 2) << bad;
   EXPECT_EQ(Cli({"apikeys", "issue", "--name", "x", "--roles", "curator"}).first, 2);
   EXPECT_EQ(Cli({"apikeys", "issue", "--roles", "admin"}).first, 2);
   ExpectStoredNowhere(secret);

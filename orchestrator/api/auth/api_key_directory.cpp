@@ -13,7 +13,8 @@ namespace {
 inline constexpr std::string_view kColumns = R"~(
 SELECT key_id, prefix, name, key_hash, array_to_string(roles, ','), coalesce(user_id, ''), coalesce(issued_by, ''),
        issued_at::text, revoked_at IS NOT NULL, coalesce(revoked_by, ''), coalesce(revoked_at::text, ''),
-       coalesce(revoke_reason, '')
+       coalesce(revoke_reason, ''), coalesce((extract(epoch FROM expires_at) * 1000000)::bigint, 0),
+       coalesce(expires_at::text, '')
 FROM api_keys)~";
 
 inline const std::string kFindApiKey = std::string(kColumns) + " WHERE key_id = $1";
@@ -44,13 +45,17 @@ ApiKeyRecord FromRow(const pqxx::row& r) {
   k.revoked_by = r[9].as<std::string>();
   k.revoked_at = r[10].as<std::string>();
   k.revoke_reason = r[11].as<std::string>();
+  k.expires_at_us = r[12].as<std::int64_t>();
+  k.expires_at = r[13].as<std::string>();
   return k;
 }
 
-base::Error NoReadModel(const pqxx::undefined_table& e) {
+// Before version 3 of the furrsight projection there is no api_keys table;
+// before version 5 it has no expires_at column.
+base::Error NoReadModel(const pqxx::sql_error& e) {
   return {base::ErrorCode::kUnavailable,
-          fmt::format("the api_keys read model does not exist yet (it comes with version 3 of the furrsight "
-                      "projection): run 'furrsight projections rebuild furrsight' ({})",
+          fmt::format("the api_keys read model is missing or older than this FurrSight (it needs version 5 of the "
+                      "furrsight projection): run 'furrsight projections rebuild furrsight' ({})",
                       base::Trim(e.what())),
           std::nullopt};
 }
@@ -66,6 +71,8 @@ base::Result<std::optional<ApiKeyRecord>> PgApiKeyDirectory::Find(std::string_vi
       return std::optional<ApiKeyRecord>(FromRow(rows[0]));
     } catch (const pqxx::undefined_table& e) {
       return std::unexpected(NoReadModel(e));
+    } catch (const pqxx::undefined_column& e) {
+      return std::unexpected(NoReadModel(e));
     }
   });
 }
@@ -78,6 +85,8 @@ base::Result<std::vector<ApiKeyRecord>> PgApiKeyDirectory::List() {
       for (const auto& row : tx.exec(kListApiKeys)) out.push_back(FromRow(row));
       return out;
     } catch (const pqxx::undefined_table& e) {
+      return std::unexpected(NoReadModel(e));
+    } catch (const pqxx::undefined_column& e) {
       return std::unexpected(NoReadModel(e));
     }
   });

@@ -41,6 +41,8 @@ struct ApiKeyRecord {
   std::string revoked_by;
   std::string revoked_at;
   std::string revoke_reason;
+  std::int64_t expires_at_us = 0;  // 0: never expires
+  std::string expires_at;          // "" when it never expires
 };
 
 class ApiKeyDirectory {

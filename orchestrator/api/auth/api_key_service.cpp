@@ -1,5 +1,7 @@
 #include "orchestrator/api/auth/api_key_service.hpp"
 
+#include <chrono>
+
 #include <fmt/format.h>
 
 #include "events/base/text.hpp"
@@ -30,6 +32,11 @@ base::Result<IssuedApiKey> ApiKeyService::Issue(const IssueApiKey& command, cons
   if (!roles) return std::unexpected(roles.error());
   if (!command.user_id.empty() && !base::IsUuid(command.user_id))
     return Fail(ErrorCode::kInvalidArgument, fmt::format("user id '{}' is not a uuid", command.user_id));
+  const auto now_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  if (command.expires_at_us < 0 || (command.expires_at_us > 0 && command.expires_at_us <= now_us))
+    return Fail(ErrorCode::kInvalidArgument, "an API key's expiry must lie in the future (--expires-in 90d)");
 
   const GeneratedApiKey key = GenerateApiKey();
   v1::ApiKeyIssued issued;
@@ -40,6 +47,7 @@ base::Result<IssuedApiKey> ApiKeyService::Issue(const IssueApiKey& command, cons
   for (const auto& r : *roles) issued.add_roles(r);
   issued.set_user_id(command.user_id);
   issued.set_actor(metadata.actor);
+  issued.set_expires_at_us(command.expires_at_us);
   const events::NewEvent event = events::MakeEvent(StreamOf(key.key_id), issued, metadata, base::NewUuid());
   auto appended = store_.Append(event.stream_id, events::ExpectedVersion::NoStream(), std::span(&event, 1));
   if (!appended) return std::unexpected(appended.error());

@@ -17,6 +17,7 @@ struct IssueApiKey {
   std::string name;                // what it is for, e.g. "nightly export"
   std::vector<std::string> roles;  // non-empty, each a known role
   std::string user_id;             // optional: the user it acts for
+  std::int64_t expires_at_us = 0;  // optional: when it stops working (µs since the epoch); 0: never
 };
 
 struct IssuedApiKey {

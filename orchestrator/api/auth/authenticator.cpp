@@ -147,6 +147,14 @@ base::Result<Principal> Authenticator::AuthenticateApiKey(std::string_view key) 
     return Fail(ErrorCode::kInvalidArgument, fmt::format("unknown API key fs_{}_…", parts->key_id));
   if ((*record)->revoked)
     return Fail(ErrorCode::kInvalidArgument, fmt::format("API key fs_{}_… was revoked", parts->key_id));
+  if (const auto expires = (*record)->expires_at_us; expires > 0) {
+    const auto now_us =
+        std::chrono::duration_cast<std::chrono::microseconds>(settings_.clock().time_since_epoch()).count();
+    if (now_us >= expires)
+      return Fail(ErrorCode::kInvalidArgument,
+                  fmt::format("API key fs_{}_… expired at {}; ask an admin for a new one", parts->key_id,
+                              (*record)->expires_at));
+  }
   Principal p;
   p.subject = (*record)->key_id;
   p.roles = KnownRolesAmong((*record)->roles);
