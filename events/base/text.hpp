@@ -1,4 +1,4 @@
-// Small text helpers shared by every layer (ASCII only). Header-only; pure.
+// Small text helpers shared by every layer. Header-only; pure.
 #pragma once
 
 #include <cctype>
@@ -40,6 +40,43 @@ inline std::string Slug(std::string_view name) {
     }
   }
   return out;
+}
+
+// True when `s` is well-formed UTF-8: no stray continuation bytes, no
+// overlong forms, no UTF-16 surrogates, nothing past U+10FFFF. PostgreSQL
+// refuses anything else in a text value, so input is checked before it
+// gets there.
+inline bool IsValidUtf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto b0 = static_cast<unsigned char>(s[i]);
+    if (b0 < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t length = 0;
+    unsigned char low = 0x80, high = 0xBF;  // the allowed range of the second byte
+    if (b0 >= 0xC2 && b0 <= 0xDF) {
+      length = 2;
+    } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+      length = 3;
+      if (b0 == 0xE0) low = 0xA0;   // overlong
+      if (b0 == 0xED) high = 0x9F;  // surrogates
+    } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+      length = 4;
+      if (b0 == 0xF0) low = 0x90;   // overlong
+      if (b0 == 0xF4) high = 0x8F;  // past U+10FFFF
+    } else {
+      return false;
+    }
+    if (s.size() - i < length) return false;
+    for (std::size_t k = 1; k < length; ++k) {
+      const auto b = static_cast<unsigned char>(s[i + k]);
+      if (k == 1 ? (b < low || b > high) : (b < 0x80 || b > 0xBF)) return false;
+    }
+    i += length;
+  }
+  return true;
 }
 
 }  // namespace furrsight::base

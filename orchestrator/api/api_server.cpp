@@ -106,7 +106,8 @@ base::Result<std::unique_ptr<ApiServer>> ApiServer::Start(const base::Config& co
       .cache = p->cache.get(),
       .max_live_streams = std::max(1, c.GetInt("api_worker_threads") / 2),
       .authenticator = p->header_auth.get(),
-      .live_recheck = std::chrono::milliseconds(c.GetInt("api_live_recheck_ms"))});
+      .live_recheck = std::chrono::milliseconds(c.GetInt("api_live_recheck_ms")),
+      .read_model_wait = std::chrono::milliseconds(c.GetInt("api_read_model_wait_ms"))});
   p->router = std::make_unique<Router>(*p->header_auth);
   AddAllRoutes(*p->router, *p->services);
   AddUiRoutes(*p->router, c.Get("ui_dir").empty() ? std::filesystem::path(FURRSIGHT_SOURCE_UI_DIR)

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <optional>
 #include <stdexcept>
 
 #include <boost/beast/http/verb.hpp>
@@ -9,6 +10,7 @@
 #include <fmt/ranges.h>
 
 #include "events/base/log.hpp"
+#include "events/base/text.hpp"
 #include "events/base/uuid.hpp"
 #include "orchestrator/api/http/problem.hpp"
 
@@ -76,6 +78,25 @@ std::vector<bool> MatchScore(const std::vector<std::string>& pattern, const std:
 std::string_view MethodName(boost::beast::http::verb verb) {
   auto name = boost::beast::http::to_string(verb);
   return {name.data(), name.size()};
+}
+
+// 400 for a decoded path parameter or query name or value that is not
+// UTF-8 or holds a NUL byte: no handler has to think about either, and
+// PostgreSQL (which refuses the first and cuts at the second) never sees them.
+std::optional<ApiResponse> BadTextProblem(const ApiRequest& request) {
+  auto bad = [](std::string_view text) { return !base::IsValidUtf8(text) || text.find('\0') != std::string_view::npos; };
+  for (const auto& [name, value] : request.path_params)
+    if (bad(value))
+      return Problem(400, "invalid_argument",
+                     fmt::format("path parameter {} is not valid UTF-8 text (or holds a NUL byte); "
+                                 "percent-encode its UTF-8 bytes", name));
+  for (const auto& [name, value] : request.query)
+    if (bad(name) || bad(value))
+      return Problem(400, "invalid_argument",
+                     fmt::format("query parameter {} is not valid UTF-8 text (or holds a NUL byte); "
+                                 "percent-encode its UTF-8 bytes",
+                                 bad(name) ? std::string("name") : name));
+  return std::nullopt;
 }
 
 }  // namespace
@@ -184,6 +205,7 @@ ApiResponse Router::Dispatch(ApiRequest& request) const {
                          fmt::format("this needs one of the roles: {}", fmt::join(best->roles, ", ")));
       }
     }
+    if (std::optional<ApiResponse> bad = BadTextProblem(request)) return std::move(*bad);
     base::Result<ApiResponse> result = best->handler(request, principal);
     if (!result) return ProblemFromError(result.error());
     return std::move(*result);

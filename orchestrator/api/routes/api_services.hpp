@@ -46,6 +46,9 @@ struct ApiServices {
   // request's credential still holds (null: never asked again).
   Authenticator* authenticator = nullptr;
   std::chrono::milliseconds live_recheck{15000};
+  // A curation command answers once the pair list shows it, or after this
+  // long with X-FurrSight-Read-Model: lagging.
+  std::chrono::milliseconds read_model_wait{2000};
   // Microseconds since the Unix epoch (a test may pin it).
   std::function<std::int64_t()> now_us = [] {
     return std::chrono::duration_cast<std::chrono::microseconds>(

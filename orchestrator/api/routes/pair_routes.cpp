@@ -29,8 +29,6 @@ namespace curation = orchestrator::curation;
 using base::ErrorCode;
 using base::Fail;
 
-inline constexpr auto kReadModelWait = std::chrono::seconds(2);
-
 inline constexpr std::string_view kPairVersion = R"~(SELECT version FROM grooming_pairs WHERE id = $1::uuid)~";
 
 // The version of what the pair list reads: the live generation of the
@@ -73,8 +71,9 @@ ApiResponse PairResponse(const curation::PairState& state, unsigned status = 200
 }
 
 // Polls the read model until it holds `version` of the pair (or the wait ends).
-bool AwaitReadModel(events::PgPool& pool, const std::string& pair_id, std::int64_t version) {
-  const auto deadline = std::chrono::steady_clock::now() + kReadModelWait;
+bool AwaitReadModel(events::PgPool& pool, const std::string& pair_id, std::int64_t version,
+                    std::chrono::milliseconds wait) {
+  const auto deadline = std::chrono::steady_clock::now() + wait;
   auto pause = std::chrono::milliseconds(1);
   while (true) {
     auto seen = events::WithConnection(pool, "reading a pair's version", [&](pqxx::connection& conn)
@@ -212,7 +211,7 @@ base::Result<ApiResponse> Curate(ApiServices& s, const ApiRequest& req, const Pr
   auto state = s.curation.Execute(*id, *version, *command, CommandContextFor(req, who, s.now_us()));
   if (!state) return std::unexpected(state.error());
   auto response = PairResponse(*state);
-  if (!AwaitReadModel(s.pool, *id, state->version)) {
+  if (!AwaitReadModel(s.pool, *id, state->version, s.read_model_wait)) {
     base::log::Warn("the pair list lags the log", {{"pair", *id}, {"version", state->version}});
     response.WithHeader("X-FurrSight-Read-Model", "lagging");
   }
