@@ -77,8 +77,9 @@ base::Result<DevApi> StartDevApi(const base::Config& config, const std::string& 
   DevApi out;
   out.url = fmt::format("http://{}:{}", effective.Get("api_address"), (*server)->port());
   out.server = std::move(*server);
-  // The key was just issued: its read model may need a moment.
-  for (int attempt = 0; attempt < 50; ++attempt) {
+  // The key was just issued: its read model may need a moment (more on a
+  // loaded machine, where the projector is catching up on the whole demo).
+  for (int attempt = 0; attempt < 300; ++attempt) {
     auto [status, body] = Fetch(out.url + "/api/v1/pairs?limit=200", key);
     if (status == 200) {
       boost::json::error_code ec;
@@ -91,7 +92,8 @@ base::Result<DevApi> StartDevApi(const base::Config& config, const std::string& 
                         fmt::format("the API answered {} to GET /api/v1/pairs: {}", status, body.substr(0, 300)));
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  return base::Fail(base::ErrorCode::kUnavailable, "the API did not accept the admin key within 5 s");
+  return base::Fail(base::ErrorCode::kUnavailable,
+                    "the API did not accept the admin key within 30 s; see the projector's log lines above");
 }
 
 }  // namespace furrsight::orchestrator::cli

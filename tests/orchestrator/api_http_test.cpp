@@ -636,18 +636,18 @@ TEST_F(ApiHttpTest, HalfOpenConnectionIsClosedByTheReadTimeout) {
   Client half(server_->port());
   ASSERT_TRUE(half.Send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Half: "));
   auto start = std::chrono::steady_clock::now();
-  EXPECT_TRUE(half.ClosedWithin(4s));
+  EXPECT_TRUE(half.ClosedWithin(10s));
   auto elapsed = std::chrono::steady_clock::now() - start;
   EXPECT_GE(elapsed, 800ms);
   EXPECT_EQ(half.raw(), "");  // closed without an answer
 
   Client idle(server_->port());  // connected, never sends a byte
-  EXPECT_TRUE(idle.ClosedWithin(4s));
+  EXPECT_TRUE(idle.ClosedWithin(10s));
 
   Client slow_body(server_->port());  // header complete, body trickles
   ASSERT_TRUE(slow_body.Send(fmt::format("POST /api/v1/pairs/{}/verify HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{{",
                                          kPairId)));
-  EXPECT_TRUE(slow_body.ClosedWithin(4s));
+  EXPECT_TRUE(slow_body.ClosedWithin(10s));
 
   auto after = Get("/healthz", "");  // the server is fine
   ASSERT_TRUE(after);
@@ -662,7 +662,7 @@ TEST_F(ApiHttpTest, IdleKeepAliveConnectionIsClosedAfterTheReadTimeout) {
   auto reply = client.Request("GET", "/healthz");
   ASSERT_TRUE(reply);
   EXPECT_TRUE(reply->keep_alive);
-  EXPECT_TRUE(client.ClosedWithin(4s));
+  EXPECT_TRUE(client.ClosedWithin(10s));
 }
 
 TEST_F(ApiHttpTest, KeepAliveServesManyRequestsOnOneConnection) {
@@ -731,7 +731,7 @@ TEST_F(ApiHttpTest, EventStreamDeliversEventsAndEndsWhenTheServerStops) {
 
   auto start = std::chrono::steady_clock::now();
   std::thread stopper([&] { server_->Stop(); });
-  EXPECT_TRUE(client.ClosedWithin(4s));
+  EXPECT_TRUE(client.ClosedWithin(10s));
   stopper.join();
   EXPECT_LT(std::chrono::steady_clock::now() - start, 4s);
   EXPECT_TRUE(producer_ended_);
@@ -788,8 +788,8 @@ TEST_F(ApiHttpTest, StopLetsAnInFlightRequestFinishAndRefusesNewOnes) {
   EXPECT_EQ(reply->status, 200u);
   EXPECT_FALSE(reply->keep_alive);  // Connection: close while stopping
   EXPECT_GE(stop_took, 500ms);      // it waited for the handler
-  EXPECT_LT(stop_took, 5s);
-  EXPECT_TRUE(idle.ClosedWithin(1s));
+  EXPECT_LT(stop_took, 15s);
+  EXPECT_TRUE(idle.ClosedWithin(5s));
   Client late(port);
   EXPECT_FALSE(late.connected() && late.Request("GET", "/healthz").has_value());
 }

@@ -78,12 +78,14 @@ TEST_F(WorkerTest, JobsOfAKilledWorkerTimeOutAndAnotherWorkerCompletesThem) {
   auto scheduler = StartScheduler();
   auto doomed = StartWorker("doomed", 4);
   std::vector<std::string> ids;
-  for (int i = 0; i < 4; ++i) ids.push_back(Submit({{"sleep_ms", 60000}, {"sleep_attempts", 1}}, 1000));
-  ASSERT_TRUE(WaitUntil([&] { return CountType("JobStarted") == 4; }, 30s));
+  // A lease long enough that a loaded machine never lets it lapse while
+  // the worker lives: the only timeout here is the one the kill causes.
+  for (int i = 0; i < 4; ++i) ids.push_back(Submit({{"sleep_ms", 60000}, {"sleep_attempts", 1}}, 4000));
+  ASSERT_TRUE(WaitUntil([&] { return CountType("JobStarted") >= 4; }, 30s));
   doomed.Signal(SIGKILL);
   doomed.Wait();
   auto rescuer = StartWorker("rescuer", 4);
-  ASSERT_TRUE(WaitUntil([&] { return CountType("JobCompleted") == 4; }, 60s)) << LogOf("scheduler");
+  ASSERT_TRUE(WaitUntil([&] { return CountType("JobCompleted") >= 4; }, 90s)) << LogOf("scheduler");
   for (const auto& id : ids) {
     auto h = History(id);
     std::vector<std::string> types;
@@ -105,7 +107,7 @@ TEST_F(WorkerTest, TheSchedulerEnforcesScheduleToStartAndStartToCloseTimeouts) {
   auto scheduler = StartScheduler();
   auto worker = StartWorker("w", 1);
   auto submit = [&](std::string type, boost::json::object payload, std::int64_t to_start, std::int64_t to_close) {
-    jobs::SubmitOptions o{.job_type = std::move(type), .payload = std::move(payload), .max_attempts = 1, .lease_ms = 1500,
+    jobs::SubmitOptions o{.job_type = std::move(type), .payload = std::move(payload), .max_attempts = 1, .lease_ms = 5000,
                           .schedule_to_start_timeout_ms = to_start, .start_to_close_timeout_ms = to_close};
     std::string c = base::NewUuid();
     return service_->Submit(o, {"test:submitter", c, c, "test", NowUs()})->job_id;
@@ -115,11 +117,11 @@ TEST_F(WorkerTest, TheSchedulerEnforcesScheduleToStartAndStartToCloseTimeouts) {
   // Renews its lease faithfully, but runs past its start-to-close timeout.
   const std::string overrunning = submit("NOOP", {{"sleep_ms", 60000}}, 0, 500);
   ASSERT_TRUE(WaitUntil([&] { return State(unstarted).status == jobs::JobStatus::kFailed &&
-                                     State(overrunning).status == jobs::JobStatus::kFailed; }, 20s))
+                                     State(overrunning).status == jobs::JobStatus::kFailed; }, 60s))
       << LogOf("scheduler");
   EXPECT_EQ(State(unstarted).last_error, "no worker started the job in time (schedule_to_start timeout)");
   EXPECT_EQ(State(overrunning).last_error, "timed out: start_to_close");
-  ASSERT_TRUE(WaitUntil([&] { return LogOf("worker-w").find("lease lost") != std::string::npos; }, 10s))
+  ASSERT_TRUE(WaitUntil([&] { return LogOf("worker-w").find("lease lost") != std::string::npos; }, 30s))
       << "the worker stops the attempt at its next renewal";
 }
 
@@ -127,14 +129,15 @@ TEST_F(WorkerTest, AWorkerStoppedPastItsLeaseCannotCompleteLate) {
   auto projector = StartProjector();
   auto scheduler = StartScheduler();
   auto frozen = StartWorker("frozen", 1);
-  const std::string id = Submit({{"sleep_ms", 2000}, {"sleep_attempts", 1}}, 1000);
+  // It sleeps past its 2 s lease; the SIGSTOP comes long before the sleep ends.
+  const std::string id = Submit({{"sleep_ms", 5000}, {"sleep_attempts", 1}}, 2000);
   ASSERT_TRUE(WaitUntil([&] { return State(id).status == jobs::JobStatus::kInProgress; }, 30s));
   frozen.Signal(SIGSTOP);
   auto other = StartWorker("other", 1);
-  ASSERT_TRUE(WaitUntil([&] { return State(id).status == jobs::JobStatus::kCompleted; }, 30s));
+  ASSERT_TRUE(WaitUntil([&] { return State(id).status == jobs::JobStatus::kCompleted; }, 60s));
   const auto completed = History(id);
   frozen.Signal(SIGCONT);  // its sleep is over: it tries to finish, or its renewal finds the lease gone
-  ASSERT_TRUE(WaitUntil([&] { return LogOf("worker-frozen").find("lease lost") != std::string::npos; }, 20s))
+  ASSERT_TRUE(WaitUntil([&] { return LogOf("worker-frozen").find("lease lost") != std::string::npos; }, 30s))
       << LogOf("worker-frozen");
   std::this_thread::sleep_for(500ms);
   const auto after = History(id);
@@ -170,7 +173,7 @@ TEST_F(WorkerTest, CancellingARunningJobStopsItWithinOneLeaseRenewal) {
   std::string cmd = base::NewUuid();
   const auto asked = Clock::now();
   ASSERT_TRUE(service_->Execute(id, jobs::CancelJob{"not needed"}, {"cli:test", cmd, cmd, "cli", NowUs()}));
-  ASSERT_TRUE(WaitUntil([&] { return State(id).status == jobs::JobStatus::kCancelled; }, 10s));
+  ASSERT_TRUE(WaitUntil([&] { return State(id).status == jobs::JobStatus::kCancelled; }, 30s));
   const double ms = std::chrono::duration<double, std::milli>(Clock::now() - asked).count();
   std::printf("cancel noticed and recorded after %.0f ms (lease 1500 ms, renewal every 500 ms)\n", ms);
   EXPECT_EQ(History(id).back().actor, "worker:w");
@@ -196,6 +199,7 @@ TEST_F(WorkerTest, ACancelRequestedBeforeItsWorkerDiedEndsTheJobCancelled) {
   const std::string short_lease = Submit({{"sleep_ms", 60000}}, 1000);
   auto other = StartWorker("other", 1);
   ASSERT_TRUE(WaitUntil([&] { return State(short_lease).status == jobs::JobStatus::kInProgress; }, 30s));
+  other.Signal(SIGSTOP);  // frozen first, so it cannot see the cancel at a renewal and end the job itself
   cmd = base::NewUuid();
   ASSERT_TRUE(service_->Execute(short_lease, jobs::CancelJob{"stop"}, {"cli:test", cmd, cmd, "cli", NowUs()}));
   other.Signal(SIGKILL);
@@ -215,7 +219,7 @@ TEST_F(WorkerTest, APerKeyLimitOfTwoHoldsAcrossFourWorkers) {
     std::string key = i % 3 == 0 ? "other.test" : "groomers.test";
     key_of[Submit({{"sleep_ms", 150}, {"concurrency_key", key}})] = key;
   }
-  ASSERT_TRUE(WaitUntil([&] { return CountType("JobCompleted") == 24; }, 60s));
+  ASSERT_TRUE(WaitUntil([&] { return CountType("JobCompleted") >= 24; }, 90s));
   // In flight = between JobStarted and JobCompleted, as the log recorded them.
   std::vector<std::tuple<std::int64_t, int, std::string>> edges;
   for (const auto& [id, key] : key_of) {
@@ -253,7 +257,7 @@ TEST_F(WorkerTest, AFannedOutJobFinishesWhenItsChildrenDoAndReplayingChangesNoth
   EXPECT_EQ(s.children_completed, 5);
   EXPECT_EQ(History(parent).back().actor, "system:job-coordinator");
   ASSERT_TRUE(WaitUntil([&] { return Count(fmt::format("SELECT completed_chunks FROM jobs WHERE id = '{}' AND status = "
-                                                       "'COMPLETED'", parent)) == 5; }, 10s));
+                                                       "'COMPLETED'", parent)) == 5; }, 30s));
   EXPECT_EQ(Count(fmt::format("SELECT total_chunks FROM jobs WHERE id = '{}'", parent)), 5);
 
   // A finished top-level scrape starts pairing, once.
@@ -270,7 +274,7 @@ TEST_F(WorkerTest, AFannedOutJobFinishesWhenItsChildrenDoAndReplayingChangesNoth
   ASSERT_TRUE(claimed.has_value());
   ASSERT_TRUE(service_->ExecuteOn(scrape, *claimed, jobs::CompleteJob{"test", 1, {}}, ctx()).has_value());
   const std::string pairing = base::UuidFromName("furrsight.job.idempotency-key", fmt::format("chain/{}/PROCESS_IMAGE_PAIR", scrape));
-  ASSERT_TRUE(WaitUntil([&] { return State(pairing).status == jobs::JobStatus::kPending; }, 10s))
+  ASSERT_TRUE(WaitUntil([&] { return State(pairing).status == jobs::JobStatus::kPending; }, 30s))
       << "pairing jobs: " << Count("SELECT count(*) FROM events WHERE payload->>'job_type' = 'PROCESS_IMAGE_PAIR'")
       << ", scrape events: " << History(scrape).size() << ", handled: "
       << Count("SELECT coalesce(sum(events_handled), 0) FROM process_manager_checkpoints") << "\n"
@@ -282,7 +286,7 @@ TEST_F(WorkerTest, AFannedOutJobFinishesWhenItsChildrenDoAndReplayingChangesNoth
   const long long before = Count("SELECT count(*) FROM events");
   Count("WITH d AS (DELETE FROM process_manager_checkpoints RETURNING 1) SELECT count(*) FROM d");
   auto replay = StartScheduler("scheduler-replay");
-  ASSERT_TRUE(WaitUntil([&] { return Count("SELECT coalesce(sum(events_handled), 0) FROM process_manager_checkpoints") >= 7; }, 20s));
+  ASSERT_TRUE(WaitUntil([&] { return Count("SELECT coalesce(sum(events_handled), 0) FROM process_manager_checkpoints") >= 7; }, 30s));
   std::this_thread::sleep_for(300ms);
   EXPECT_EQ(Count("SELECT count(*) FROM events"), before) << "a replayed trigger starts nothing twice";
   EXPECT_EQ(CountType("JobChildFinished"), 5);
@@ -290,15 +294,15 @@ TEST_F(WorkerTest, AFannedOutJobFinishesWhenItsChildrenDoAndReplayingChangesNoth
 
 TEST_F(WorkerTest, OnSigtermAWorkerFinishesShortJobsAndGivesBackLongOnesWithinTheGrace) {
   auto projector = StartProjector();
-  auto worker = StartWorker("leaving", 2, {"--worker-grace-ms", "1500"});
+  auto worker = StartWorker("leaving", 2, {"--worker-grace-ms", "5000"});
   const std::string quick = Submit({{"sleep_ms", 700}});
   const std::string slow = Submit({{"sleep_ms", 60000}});
-  ASSERT_TRUE(WaitUntil([&] { return CountType("JobStarted") == 2; }, 30s));
+  ASSERT_TRUE(WaitUntil([&] { return CountType("JobStarted") >= 2; }, 30s));
   const auto asked = Clock::now();
   worker.Signal(SIGTERM);
-  auto code = worker.Wait(20s);
+  auto code = worker.Wait(30s);
   const double ms = std::chrono::duration<double, std::milli>(Clock::now() - asked).count();
-  std::printf("worker stopped %.0f ms after SIGTERM (grace 1500 ms)\n", ms);
+  std::printf("worker stopped %.0f ms after SIGTERM (grace 5000 ms)\n", ms);
   EXPECT_EQ(code, 0);
   EXPECT_EQ(State(quick).status, jobs::JobStatus::kCompleted);
   EXPECT_EQ(State(slow).status, jobs::JobStatus::kWaitingRetry);
@@ -318,7 +322,7 @@ TEST_F(WorkerTest, WithRedisDownWorkersStillFindJobsByPolling) {
     std::string c = base::NewUuid();
     ids.push_back(service.Submit({.job_type = "NOOP"}, {"test:submitter", c, c, "test", NowUs()})->job_id);
   }
-  ASSERT_TRUE(WaitUntil([&] { return CountType("JobCompleted") == 20; }, 30s)) << LogOf("worker-no-redis");
+  ASSERT_TRUE(WaitUntil([&] { return CountType("JobCompleted") >= 20; }, 60s)) << LogOf("worker-no-redis");
 }
 
 }  // namespace
