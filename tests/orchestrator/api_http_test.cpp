@@ -591,6 +591,22 @@ TEST(JsonBodyTest, RequiredStringMissingAndNullAreErrors) {
   EXPECT_EQ(unknown.error().message, "unknown field 'a'; allowed: (none)");
 }
 
+TEST(JsonBodyTest, ANulCharacterAnywhereIsRefusedWithItsPath) {
+  static constexpr std::string_view kFields[] = {"note", "payload"};
+  const std::pair<std::string_view, std::string_view> cases[] = {
+      {R"({"note": "a\u0000b"})", "field 'note' holds a NUL character"},
+      {R"({"payload": {"urls": ["http://x/", "http://y/\u0000"]}})", "field 'payload.urls[1]' holds a NUL character"},
+      {R"({"payload": {"k\u0000": 1}})", "field 'payload.k?' holds a NUL character"},
+  };
+  for (const auto& [body, message] : cases) {
+    auto parsed = ParseJsonObject(body, kFields);
+    ASSERT_FALSE(parsed) << body;
+    EXPECT_EQ(parsed.error().code, base::ErrorCode::kInvalidArgument);
+    EXPECT_NE(parsed.error().message.find(message), std::string::npos) << parsed.error().message;
+  }
+  EXPECT_TRUE(ParseJsonObject(R"({"note": "caf\u00e9 \u0001"})", kFields)) << "other escapes are text";
+}
+
 // --- limits and timeouts -------------------------------------------------------------------
 
 TEST_F(ApiHttpTest, OversizedBodyIs413AndTheConnectionEnds) {

@@ -762,6 +762,9 @@ TEST_F(ApiTest, BadInputGetsA400ThatSaysWhatIsWrong) {
       {"GET", "/api/v1/pairs?text=a%00b", "", "query parameter text is not valid UTF-8"},
       {"GET", "/api/v1/pairs?%C0%AF=1", "", "query parameter name is not valid UTF-8"},
       {"GET", "/api/v1/pairs/%ED%A0%80", "", "path parameter id is not valid UTF-8"},
+      {"POST", "/api/v1/pairs/" + id + "/notes", R"({"note": "a\u0000b"})", "field 'note' holds a NUL character"},
+      {"POST", "/api/v1/jobs", R"({"type": "SCRAPE_URL", "payload": {"urls": ["http://a.test/\u0000"]}})",
+       "field 'payload.urls[0]' holds a NUL character"},
   };
   for (const auto& c : cases) {
     auto r = client_->Send(c.method, c.path, c.body, {{"If-Match", "\"1\""}});

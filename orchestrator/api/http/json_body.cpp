@@ -46,6 +46,26 @@ std::string Shown(std::string_view text) {
   return out;
 }
 
+// The path ("note", "payload.urls[2]") of the first string or key holding a
+// NUL character, "" if none. JSON may carry "\u0000"; PostgreSQL's jsonb
+// and text refuse it, so it is refused here with a message of our own.
+std::string FirstNul(const boost::json::value& value, const std::string& path) {
+  if (value.is_string()) return value.get_string().find('\0') != boost::json::string::npos ? path : "";
+  if (value.is_array()) {
+    const auto& array = value.get_array();
+    for (std::size_t i = 0; i < array.size(); ++i)
+      if (auto found = FirstNul(array[i], fmt::format("{}[{}]", path, i)); !found.empty()) return found;
+  }
+  if (value.is_object()) {
+    for (const auto& member : value.get_object()) {
+      std::string at = path.empty() ? Shown(member.key()) : fmt::format("{}.{}", path, Shown(member.key()));
+      if (member.key().find('\0') != boost::json::string_view::npos) return at;
+      if (auto found = FirstNul(member.value(), at); !found.empty()) return found;
+    }
+  }
+  return "";
+}
+
 }  // namespace
 
 base::Result<boost::json::object> ParseJsonObject(std::string_view body,
@@ -62,6 +82,9 @@ base::Result<boost::json::object> ParseJsonObject(std::string_view body,
   if (!value.is_object())
     return base::Fail(base::ErrorCode::kInvalidArgument,
                       fmt::format("request body must be a JSON object, got {}", KindName(value)));
+  if (std::string at = FirstNul(value, ""); !at.empty())
+    return base::Fail(base::ErrorCode::kInvalidArgument,
+                      fmt::format("field '{}' holds a NUL character (\\u0000), which cannot be stored; remove it", at));
   boost::json::object object = std::move(value.as_object());
   for (const auto& member : object) {
     std::string_view key = member.key();
