@@ -79,4 +79,8 @@ inline bool IsValidUtf8(std::string_view s) {
   return true;
 }
 
+// True when PostgreSQL's text type can hold `s`: well-formed UTF-8 without
+// NUL bytes. Input headed for the database is checked with this first.
+inline bool IsStorableText(std::string_view s) { return s.find('\0') == std::string_view::npos && IsValidUtf8(s); }
+
 }  // namespace furrsight::base

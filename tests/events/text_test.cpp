@@ -39,5 +39,11 @@ TEST(TextTest, MalformedUtf8IsRefused) {
     EXPECT_FALSE(IsValidUtf8(text)) << testing::PrintToString(text);
 }
 
+TEST(TextTest, StorableTextIsUtf8WithoutNul) {
+  EXPECT_TRUE(IsStorableText("caf\xc3\xa9"));
+  EXPECT_FALSE(IsStorableText(std::string("a\0b", 3)));
+  EXPECT_FALSE(IsStorableText("\xff"));
+}
+
 }  // namespace
 }  // namespace furrsight::base

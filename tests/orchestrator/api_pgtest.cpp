@@ -773,6 +773,10 @@ TEST_F(ApiTest, BadInputGetsA400ThatSaysWhatIsWrong) {
     const auto detail = r.Json().is_object() ? std::string(r.Json().at("detail").as_string()) : "";
     EXPECT_NE(detail.find(c.expect), std::string::npos) << c.path << ": " << detail;
   }
+  // A header's bytes are not UTF-8 text either unless checked.
+  auto bad_key = client_->Send("POST", "/api/v1/jobs", R"({"type": "NOOP"})", {{"Idempotency-Key", "k\xff\xfe"}});
+  EXPECT_EQ(bad_key.status, 400) << bad_key.body;
+  EXPECT_NE(bad_key.body.find("Idempotency-Key"), std::string::npos) << bad_key.body;
   auto huge = client_->Send("POST", "/api/v1/pairs/" + id + "/notes", std::string(2 << 20, 'x'), {{"If-Match", "\"1\""}});
   EXPECT_EQ(huge.status, 413);
   EXPECT_EQ(Get("/api/v1/pairs/" + id).Json().at("version").as_int64(), 1) << "nothing was appended";

@@ -84,18 +84,17 @@ std::string_view MethodName(boost::beast::http::verb verb) {
 // UTF-8 or holds a NUL byte: no handler has to think about either, and
 // PostgreSQL (which refuses the first and cuts at the second) never sees them.
 std::optional<ApiResponse> BadTextProblem(const ApiRequest& request) {
-  auto bad = [](std::string_view text) { return !base::IsValidUtf8(text) || text.find('\0') != std::string_view::npos; };
   for (const auto& [name, value] : request.path_params)
-    if (bad(value))
+    if (!base::IsStorableText(value))
       return Problem(400, "invalid_argument",
                      fmt::format("path parameter {} is not valid UTF-8 text (or holds a NUL byte); "
                                  "percent-encode its UTF-8 bytes", name));
   for (const auto& [name, value] : request.query)
-    if (bad(name) || bad(value))
+    if (!base::IsStorableText(name) || !base::IsStorableText(value))
       return Problem(400, "invalid_argument",
                      fmt::format("query parameter {} is not valid UTF-8 text (or holds a NUL byte); "
                                  "percent-encode its UTF-8 bytes",
-                                 bad(name) ? std::string("name") : name));
+                                 base::IsStorableText(name) ? name : std::string("name")));
   return std::nullopt;
 }
 

@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include "events/base/text.hpp"
 #include "events/base/uuid.hpp"
 #include "orchestrator/api/http/json_body.hpp"
 #include "orchestrator/api/routes/route_support.hpp"
@@ -87,6 +88,9 @@ base::Result<ApiResponse> SubmitJob(ApiServices& s, const ApiRequest& req, const
   o.idempotency_key = key->value_or(std::string(req.Header("idempotency-key")));
   if (o.idempotency_key.size() > 200)
     return Fail(ErrorCode::kInvalidArgument, "idempotency key is longer than 200 bytes");
+  if (!base::IsStorableText(o.idempotency_key))
+    return Fail(ErrorCode::kInvalidArgument,
+                "idempotency key (field idempotency_key or header Idempotency-Key) is not UTF-8 text without NUL");
   o.project_id = project->value_or("");
   auto submitted = s.jobs.Submit(o, CommandContextFor(req, who, s.now_us()));
   if (!submitted) return std::unexpected(submitted.error());
