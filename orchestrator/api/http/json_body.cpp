@@ -1,5 +1,7 @@
 #include "orchestrator/api/http/json_body.hpp"
 
+#include <optional>
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -46,24 +48,24 @@ std::string Shown(std::string_view text) {
   return out;
 }
 
-// The path ("note", "payload.urls[2]") of the first string or key holding a
-// NUL character, "" if none. JSON may carry "\u0000"; PostgreSQL's jsonb
-// and text refuse it, so it is refused here with a message of our own.
-std::string FirstNul(const boost::json::value& value, const std::string& path) {
-  if (value.is_string()) return value.get_string().find('\0') != boost::json::string::npos ? path : "";
+// Where the first string or key holding a NUL character is, relative to
+// `value` (".note", ".payload.urls[2]"; "" for `value` itself), or nothing.
+// The path is built only on the way back from a hit.
+std::optional<std::string> FirstNul(const boost::json::value& value) {
+  if (value.is_string())
+    return value.get_string().find('\0') != boost::json::string::npos ? std::optional<std::string>("") : std::nullopt;
   if (value.is_array()) {
     const auto& array = value.get_array();
     for (std::size_t i = 0; i < array.size(); ++i)
-      if (auto found = FirstNul(array[i], fmt::format("{}[{}]", path, i)); !found.empty()) return found;
+      if (auto found = FirstNul(array[i])) return fmt::format("[{}]{}", i, *found);
   }
   if (value.is_object()) {
     for (const auto& member : value.get_object()) {
-      std::string at = path.empty() ? Shown(member.key()) : fmt::format("{}.{}", path, Shown(member.key()));
-      if (member.key().find('\0') != boost::json::string_view::npos) return at;
-      if (auto found = FirstNul(member.value(), at); !found.empty()) return found;
+      if (member.key().find('\0') != boost::json::string_view::npos) return "." + Shown(member.key());
+      if (auto found = FirstNul(member.value())) return fmt::format(".{}{}", Shown(member.key()), *found);
     }
   }
-  return "";
+  return std::nullopt;
 }
 
 }  // namespace
@@ -82,9 +84,13 @@ base::Result<boost::json::object> ParseJsonObject(std::string_view body,
   if (!value.is_object())
     return base::Fail(base::ErrorCode::kInvalidArgument,
                       fmt::format("request body must be a JSON object, got {}", KindName(value)));
-  if (std::string at = FirstNul(value, ""); !at.empty())
-    return base::Fail(base::ErrorCode::kInvalidArgument,
-                      fmt::format("field '{}' holds a NUL character (\\u0000), which cannot be stored; remove it", at));
+  // JSON carries NUL only as the escape \u0000 (PostgreSQL's jsonb and text
+  // refuse it); the tree is searched only when the text holds one.
+  if (body.find("\\u0000") != std::string_view::npos)
+    if (std::optional<std::string> at = FirstNul(value))
+      return base::Fail(base::ErrorCode::kInvalidArgument,
+                        fmt::format("field '{}' holds a NUL character (\\u0000), which cannot be stored; remove it",
+                                    at->substr(1)));
   boost::json::object object = std::move(value.as_object());
   for (const auto& member : object) {
     std::string_view key = member.key();
